@@ -1,0 +1,59 @@
+# ScaleLab: `make run` serves the app, `make test` runs every check. Both work on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SYSTEM_PACKAGES_RUN := redis-server gettext
+SYSTEM_PACKAGES_TEST := redis-server gettext chromium fonts-noto-cjk
+PYTEST_ARGS ?=
+
+.PHONY: run test install install-dev system-run system-test messages lint typecheck bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+system-run:
+	@scripts/ensure_system_packages.sh $(SYSTEM_PACKAGES_RUN)
+
+system-test:
+	@scripts/ensure_system_packages.sh $(SYSTEM_PACKAGES_TEST)
+
+messages:
+	$(BIN)/python manage.py compilemessages --ignore=.venv -v0
+
+run: install system-run messages
+	@scripts/ensure_redis.sh
+	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/python manage.py seed_demo
+	@echo "ScaleLab is serving on http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
+	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install-dev
+	$(BIN)/mypy
+
+test: install-dev system-test messages lint typecheck
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install-dev
+	$(BIN)/python -m tests.bench.run_all
+
+clean:
+	rm -rf .staticfiles .run .pytest_cache .mypy_cache

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from sandbox import views
+
+app_name = "sandbox"
+urlpatterns = [
+    path("", views.lab, name="lab"),
+]
