@@ -1,0 +1,684 @@
+"""Lesson charts: one builder per chart id, figures built with plotly's Python API.
+
+Numbers come from the engine (`sandbox.engine`): machine sizes and prices from `facts`, latency
+from the M/M/c formulas in `queueing`. A builder returns a `Chart`: the plotly figure as JSON
+(rendered in the browser by the vendored basic bundle), a caption that says what to notice, and
+a small data table — the text alternative for screen readers.
+
+Colours are design tokens, not hex codes: a colour is written "token:--kind-read" and
+`static/js/lesson-chart.js` swaps in the current value of that CSS variable, so charts follow
+dark mode and the projector theme.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import math
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import plotly.graph_objects as go
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from lessons.numbers import number_format
+from sandbox.engine import facts, queueing
+
+
+@dataclass(frozen=True)
+class Chart:
+    id: str
+    title: str
+    caption: str
+    figure: dict[str, Any]
+    table_headers: tuple[str, ...]
+    table_rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class _Series:
+    name: str
+    x: Sequence[float | str]
+    y: Sequence[float | None]
+    token: str  # CSS variable for the colour
+    dash: str = "solid"
+    mode: str = "lines"
+    kind: str = "line"  # line or bar
+
+
+def _figure(series: Sequence[_Series], *, x_title: str, y_title: str, **layout: Any) -> dict[str, Any]:
+    traces = []
+    for item in series:
+        if item.kind == "bar":
+            traces.append(go.Bar(name=item.name, x=list(item.x), y=list(item.y)))
+        else:
+            traces.append(go.Scatter(name=item.name, x=list(item.x), y=list(item.y), mode=item.mode))
+    figure = json.loads(go.Figure(data=traces).to_json())
+    for trace, item in zip(figure["data"], series, strict=True):
+        if item.kind == "bar":
+            trace["marker"] = {"color": f"token:{item.token}"}
+        else:
+            trace["line"] = {"color": f"token:{item.token}", "width": 3, "dash": item.dash}
+            trace["marker"] = {"color": f"token:{item.token}", "size": 8}
+        trace["hovertemplate"] = "%{y:,.4~g}<extra>%{fullData.name}</extra>"
+    axis = {
+        "gridcolor": "token:--border",
+        "zerolinecolor": "token:--border",
+        "linecolor": "token:--text-muted",
+        "automargin": True,
+        "fixedrange": True,
+    }
+    figure["layout"] = {
+        "xaxis": {**axis, "title": {"text": x_title}, **layout.pop("xaxis", {})},
+        "yaxis": {**axis, "title": {"text": y_title}, "rangemode": "tozero", **layout.pop("yaxis", {})},
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "font": {"family": "token:--font-sans", "color": "token:--text", "size": 14},
+        "hovermode": "x unified",
+        "separators": ".,",
+        **layout,
+    }
+    return figure
+
+
+def _n(value: float, lang: str, digits: int = 0) -> str:
+    return number_format(round(value, digits) if digits else round(value), lang=lang)
+
+
+# --- 1 Scalability: latency vs utilisation (one server, M/M/1)
+
+
+def _latency_vs_utilisation(lang: str) -> Chart:
+    server = facts.WEB_SIZES[0]
+    mu = server.capacity_rps
+    utilisation = [round(0.05 * step, 2) for step in range(0, 20)] + [0.97]
+    mean = [queueing.mean_response_s(u * mu, mu, 1) * 1000 for u in utilisation]
+    p95 = [queueing.response_quantile_s(max(u, 1e-6) * mu, mu, 1, 0.95) * 1000 for u in utilisation]
+    percent = [u * 100 for u in utilisation]
+    figure = _figure(
+        [
+            _Series(_("Mean response time"), percent, mean, "--primary"),
+            _Series(_("95th percentile"), percent, p95, "--kind-write", dash="dash"),
+        ],
+        x_title=_("Server utilisation (%)"),
+        y_title=_("Response time (ms)"),
+        xaxis={"range": [0, 100], "ticksuffix": "%"},
+    )
+    at = {u: queueing.mean_response_s(u * mu, mu, 1) * 1000 for u in (0.0, 0.5, 0.9)}
+    caption = _(
+        "One server answers an idle request in %(idle)s ms. At 50%% busy the mean is %(half)s ms; "
+        "at 90%% it is %(ninety)s ms: waiting time explodes as the server fills up."
+    ) % {"idle": _n(at[0.0], lang), "half": _n(at[0.5], lang), "ninety": _n(at[0.9], lang)}
+    rows = tuple(
+        (f"{_n(u * 100, lang)}%", _n(m, lang, 1), _n(p, lang, 1))
+        for u, m, p in zip(utilisation, mean, p95, strict=True)
+        if round(u * 100) % 20 == 10 or u >= 0.95
+    )
+    return Chart(
+        id="latency-vs-utilisation",
+        title=_("Latency grows sharply as a server fills up"),
+        caption=caption,
+        figure=figure,
+        table_headers=(_("Utilisation"), _("Mean (ms)"), _("95th percentile (ms)")),
+        table_rows=rows,
+    )
+
+
+# --- 2 Scale up: cost vs capacity, up to the largest machine
+
+
+def _scale_up_cost(lang: str) -> Chart:
+    sizes = facts.WEB_SIZES
+    capacity = [size.capacity_rps for size in sizes]
+    cost = [size.cost_per_hour for size in sizes]
+    per_thousand = [size.cost_per_hour / size.capacity_rps * 1000 for size in sizes]
+    figure = _figure(
+        [
+            _Series(_("Cost per hour (US$)"), capacity, cost, "--primary", mode="lines+markers"),
+            _Series(
+                _("Cost per 1,000 req/s (US$/h)"),
+                capacity,
+                per_thousand,
+                "--kind-write",
+                "dot",
+                "lines+markers",
+            ),
+        ],
+        x_title=_("Capacity (requests per second)"),
+        y_title=_("US$ per hour"),
+        shapes=[
+            {
+                "type": "line",
+                "x0": capacity[-1],
+                "x1": capacity[-1],
+                "y0": 0,
+                "y1": 1,
+                "yref": "paper",
+                "line": {"color": "token:--bad", "width": 2, "dash": "dash"},
+            }
+        ],
+        annotations=[
+            {
+                "x": capacity[-1],
+                "y": 0.95,
+                "yref": "paper",
+                "text": _("largest machine"),
+                "showarrow": False,
+                "xanchor": "right",
+                "font": {"color": "token:--bad"},
+            }
+        ],
+    )
+    largest = sizes[-1]
+    caption = _(
+        "Each bigger machine costs more per request it serves, and the ladder ends: the largest "
+        "(%(vcpus)s vCPUs, %(ram)s RAM) serves %(rps)s requests per second and nothing bigger can be bought."
+    ) % {"vcpus": largest.vcpus, "ram": largest.ram_label, "rps": _n(largest.capacity_rps, lang)}
+    rows = tuple(
+        (
+            size.name,
+            str(size.vcpus),
+            size.ram_label,
+            _n(size.capacity_rps, lang),
+            f"{size.cost_per_hour:.2f}",
+            f"{price:.2f}",
+        )
+        for size, price in zip(sizes, per_thousand, strict=True)
+    )
+    return Chart(
+        id="scale-up-cost",
+        title=_("Scaling up: cost grows faster than capacity, up to a ceiling"),
+        caption=caption,
+        figure=figure,
+        table_headers=(
+            _("Size"),
+            _("vCPUs"),
+            _("RAM"),
+            _("Capacity (req/s)"),
+            _("US$ per hour"),
+            _("US$/h per 1,000 req/s"),
+        ),
+        table_rows=rows,
+    )
+
+
+# --- 3 Scale out: cost of n servers vs one bigger server
+
+SCALE_OUT_SIZE = "m"  # the size the scale-out comparison adds copies of
+
+
+def _scale_out_vs_up_cost(lang: str) -> Chart:
+    sizes = facts.WEB_SIZES
+    unit = next(size for size in sizes if size.name == SCALE_OUT_SIZE)
+    demand = list(range(200, 12_001, 200))
+    up: list[float | None] = []
+    for rps in demand:
+        fits = [size.cost_per_hour for size in sizes if size.capacity_rps >= rps]
+        up.append(min(fits) if fits else None)
+    out = [math.ceil(rps / unit.capacity_rps) * unit.cost_per_hour for rps in demand]
+    figure = _figure(
+        [
+            _Series(_("Scale up: one bigger server"), demand, up, "--kind-write"),
+            _Series(
+                _("Scale out: servers of size %(size)s") % {"size": unit.name},
+                demand,
+                out,
+                "--primary",
+                dash="dash",
+            ),
+        ],
+        x_title=_("Traffic to serve (requests per second)"),
+        y_title=_("US$ per hour"),
+    )
+    caption = _(
+        "Scaling out adds one %(size)s server (%(rps)s req/s, US$%(cost)s/h) at a time, so cost grows in "
+        "even steps. Scaling up jumps to pricier machines and stops at %(max)s req/s: beyond that line, "
+        "only scaling out can serve the traffic."
+    ) % {
+        "size": unit.name,
+        "rps": _n(unit.capacity_rps, lang),
+        "cost": f"{unit.cost_per_hour:.2f}",
+        "max": _n(sizes[-1].capacity_rps, lang),
+    }
+    none = _("not possible")
+    rows = tuple(
+        (_n(rps, lang), f"{u:.2f}" if u is not None else none, f"{o:.2f}")
+        for rps, u, o in zip(demand, up, out, strict=True)
+        if rps in (400, 1_000, 2_000, 4_000, 6_000, 8_000, 12_000)
+    )
+    return Chart(
+        id="scale-out-vs-up-cost",
+        title=_("Scale out vs scale up: what each costs as traffic grows"),
+        caption=caption,
+        figure=figure,
+        table_headers=(_("Traffic (req/s)"), _("Scale up (US$/h)"), _("Scale out (US$/h)")),
+        table_rows=rows,
+    )
+
+
+# --- 4 Web tier: availability vs number of servers behind a load balancer
+
+SERVER_AVAILABILITY = 0.99  # one server is up 99 % of the time (≈ 3.7 days down a year)
+HOURS_PER_YEAR = 24 * 365
+
+
+def _availability_vs_servers(lang: str) -> Chart:
+    servers = list(range(1, 6))
+    down_hours = [(1 - SERVER_AVAILABILITY) ** n * HOURS_PER_YEAR for n in servers]
+    down_minutes = [hours * 60 for hours in down_hours]
+    figure = _figure(
+        [
+            _Series(
+                _("Time with every server down (minutes per year)"),
+                servers,
+                down_minutes,
+                "--primary",
+                kind="bar",
+            )
+        ],
+        x_title=_("Web servers behind the load balancer"),
+        y_title=_("Minutes per year, log scale"),
+        yaxis={"type": "log", "rangemode": "normal", "tickformat": "~g"},
+        xaxis={"dtick": 1},
+        hovermode="closest",
+    )
+    caption = _(
+        "If each server is up %(each)s%% of the time, one server leaves the site down about %(one)s hours a "
+        "year; with two behind a load balancer, the site is down only while both are, about %(two)s "
+        "minutes a year (failures assumed independent)."
+    ) % {
+        "each": _n(SERVER_AVAILABILITY * 100, lang),
+        "one": _n(down_hours[0], lang),
+        "two": _n(down_minutes[1], lang),
+    }
+    rows = tuple(
+        (str(n), f"{(1 - (1 - SERVER_AVAILABILITY) ** n) * 100:.6g}%", _n(minutes, lang, 3))
+        for n, minutes in zip(servers, down_minutes, strict=True)
+    )
+    return Chart(
+        id="availability-vs-servers",
+        title=_("Each server you add multiplies availability"),
+        caption=caption,
+        figure=figure,
+        table_headers=(_("Servers"), _("Availability"), _("Down minutes per year")),
+        table_rows=rows,
+    )
+
+
+# --- 5 Replication: lag vs write load (the replica applies the master's writes as a queue)
+
+REPLICA_APPLY_RPS = facts.DB_SIZES[1].capacity_rps  # writes per second one replica can apply
+REPLICATION_NETWORK_MS = 5.0  # one network hop from master to replica
+
+
+def _replication_lag(lang: str) -> Chart:
+    apply_rate = REPLICA_APPLY_RPS
+    writes = [apply_rate * step / 20 for step in range(1, 20)] + [apply_rate * 0.97]
+    mean = [REPLICATION_NETWORK_MS + queueing.mean_response_s(w, apply_rate, 1) * 1000 for w in writes]
+    p99 = [
+        REPLICATION_NETWORK_MS + queueing.response_quantile_s(w, apply_rate, 1, 0.99) * 1000 for w in writes
+    ]
+    figure = _figure(
+        [
+            _Series(_("Mean replication lag"), writes, mean, "--primary"),
+            _Series(_("99th percentile"), writes, p99, "--kind-write", dash="dash"),
+        ],
+        x_title=_("Writes per second on the master"),
+        y_title=_("Replication lag (ms)"),
+    )
+    half = REPLICATION_NETWORK_MS + queueing.mean_response_s(apply_rate * 0.5, apply_rate, 1) * 1000
+    high = REPLICATION_NETWORK_MS + queueing.mean_response_s(apply_rate * 0.95, apply_rate, 1) * 1000
+    caption = _(
+        "A replica copies the master's writes one after another. At half its apply rate (%(rate)s writes/s) "
+        "it trails by about %(half)s ms; near its limit the lag reaches %(high)s ms, and reads from it "
+        "are more often stale."
+    ) % {"rate": _n(apply_rate, lang), "half": _n(half, lang, 1), "high": _n(high, lang)}
+    rows = tuple(
+        (_n(w, lang), _n(m, lang, 1), _n(p, lang, 1))
+        for w, m, p in zip(writes, mean, p99, strict=True)
+        if round(w / apply_rate * 20) % 4 == 0 or w >= apply_rate * 0.95
+    )
+    return Chart(
+        id="replication-lag",
+        title=_("More writes, longer replication lag"),
+        caption=caption,
+        figure=figure,
+        table_headers=(_("Writes/s"), _("Mean lag (ms)"), _("99th percentile (ms)")),
+        table_rows=rows,
+    )
+
+
+# --- 6 Message queue: the backlog while consumers are down, then draining
+
+
+QUEUE_PUBLISH_RPS = 100.0
+QUEUE_CONSUMER_RPS = 60.0  # one consumer
+QUEUE_CONSUMERS = 2
+QUEUE_OUTAGE_S = (10, 30)  # consumers are down between these seconds
+
+
+def _queue_backlog(lang: str) -> Chart:
+    seconds = list(range(0, 61))
+    backlog: list[float] = []
+    published: list[float] = []
+    level = 0.0
+    for second in seconds:
+        down = QUEUE_OUTAGE_S[0] <= second < QUEUE_OUTAGE_S[1]
+        capacity = 0.0 if down else QUEUE_CONSUMERS * QUEUE_CONSUMER_RPS
+        level = max(0.0, level + QUEUE_PUBLISH_RPS - capacity) if second else 0.0
+        backlog.append(level)
+        published.append(QUEUE_PUBLISH_RPS)
+    figure = _figure(
+        [
+            _Series(_("Messages waiting in the queue"), seconds, backlog, "--kind-queued"),
+            _Series(_("Messages published per second"), seconds, published, "--primary", dash="dot"),
+        ],
+        x_title=_("Time (s)"),
+        y_title=_("Messages"),
+        shapes=[
+            {
+                "type": "rect",
+                "x0": QUEUE_OUTAGE_S[0],
+                "x1": QUEUE_OUTAGE_S[1],
+                "y0": 0,
+                "y1": 1,
+                "yref": "paper",
+                "fillcolor": "token:--bad-soft",
+                "line": {"width": 0},
+                "layer": "below",
+            }
+        ],
+        annotations=[
+            {
+                "x": sum(QUEUE_OUTAGE_S) / 2,
+                "y": 0.98,
+                "yref": "paper",
+                "text": _("consumers down"),
+                "showarrow": False,
+                "font": {"color": "token:--bad"},
+            }
+        ],
+    )
+    peak = max(backlog)
+    drain = QUEUE_CONSUMERS * QUEUE_CONSUMER_RPS - QUEUE_PUBLISH_RPS
+    caption = _(
+        "Producers keep publishing %(rate)s messages a second while the consumers are down; the queue keeps "
+        "every message (%(peak)s at the peak) and the consumers drain it at %(drain)s a second once they "
+        "return."
+    ) % {"rate": _n(QUEUE_PUBLISH_RPS, lang), "peak": _n(peak, lang), "drain": _n(drain, lang)}
+    rows = tuple(
+        (str(s), _n(b, lang)) for s, b in zip(seconds, backlog, strict=True) if s % 10 == 0 or b == peak
+    )
+    return Chart(
+        id="queue-backlog",
+        title=_("A queue absorbs a consumer outage"),
+        caption=caption,
+        figure=figure,
+        table_headers=(_("Second"), _("Messages waiting")),
+        table_rows=rows,
+    )
+
+
+# --- 7 Metrics: p50, p95, p99 as load grows (a pool of web servers, M/M/c)
+
+PERCENTILE_SERVERS = 4
+
+
+def _percentiles_vs_load(lang: str) -> Chart:
+    mu = facts.WEB_SIZES[0].capacity_rps
+    capacity = PERCENTILE_SERVERS * mu
+    load = [capacity * step / 20 for step in range(1, 20)] + [capacity * 0.97]
+    quantiles = {
+        p: [queueing.response_quantile_s(x, mu, PERCENTILE_SERVERS, p) * 1000 for x in load]
+        for p in (0.5, 0.95, 0.99)
+    }
+    figure = _figure(
+        [
+            _Series("p50", load, quantiles[0.5], "--primary"),
+            _Series("p95", load, quantiles[0.95], "--kind-static", dash="dash"),
+            _Series("p99", load, quantiles[0.99], "--kind-write", dash="dot"),
+        ],
+        x_title=_("Load (requests per second) on %(servers)s servers") % {"servers": PERCENTILE_SERVERS},
+        y_title=_("Response time (ms)"),
+    )
+    at = bisect_left(load, capacity * 0.9)
+    caption = _(
+        "The median barely moves until the servers are nearly full, while the slowest 1%% of requests "
+        "slow down first: at 90%% load p50 is %(p50)s ms but p99 is %(p99)s ms. Watch the tail, not the "
+        "average."
+    ) % {"p50": _n(quantiles[0.5][at], lang), "p99": _n(quantiles[0.99][at], lang)}
+    rows = tuple(
+        (_n(x, lang), _n(a, lang, 1), _n(b, lang, 1), _n(c, lang, 1))
+        for i, (x, a, b, c) in enumerate(
+            zip(load, quantiles[0.5], quantiles[0.95], quantiles[0.99], strict=True)
+        )
+        if i % 4 == 3 or i == len(load) - 1
+    )
+    return Chart(
+        id="percentiles-vs-load",
+        title=_("Tail latency moves first"),
+        caption=caption,
+        figure=figure,
+        table_headers=(_("Load (req/s)"), "p50 (ms)", "p95 (ms)", "p99 (ms)"),
+        table_rows=rows,
+    )
+
+
+# --- 8 Sharding: how many keys move when a shard is added
+
+HASH_KEYS = 20_000
+VIRTUAL_NODES = 100
+
+
+def _hash(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+
+
+def _ring_owner(ring: list[tuple[int, int]], points: list[int], key_hash: int) -> int:
+    index = bisect_left(points, key_hash) % len(ring)
+    return ring[index][1]
+
+
+def _ring(shards: int) -> tuple[list[tuple[int, int]], list[int]]:
+    ring = sorted((_hash(f"shard-{s}-vnode-{v}"), s) for s in range(shards) for v in range(VIRTUAL_NODES))
+    return ring, [point for point, _shard in ring]
+
+
+def _hashing_moved_keys(lang: str) -> Chart:
+    keys = [_hash(f"user-{k}") for k in range(HASH_KEYS)]
+    shard_counts = list(range(2, 11))
+    moved_mod, moved_ring = [], []
+    for n in shard_counts:
+        moved_mod.append(sum(k % n != k % (n + 1) for k in keys) / HASH_KEYS * 100)
+        before, after = _ring(n), _ring(n + 1)
+        moved = sum(_ring_owner(*before, k) != _ring_owner(*after, k) for k in keys)
+        moved_ring.append(moved / HASH_KEYS * 100)
+    labels = [f"{n} → {n + 1}" for n in shard_counts]
+    figure = _figure(
+        [
+            _Series(_("hash mod N"), labels, moved_mod, "--kind-write", kind="bar"),
+            _Series(_("consistent hashing"), labels, moved_ring, "--primary", kind="bar"),
+        ],
+        x_title=_("Shards before → after adding one"),
+        y_title=_("Keys that move (%)"),
+        yaxis={"range": [0, 100], "ticksuffix": "%"},
+        barmode="group",
+        hovermode="x unified",
+    )
+    caption = _(
+        "Going from 4 to 5 shards, hash mod N moves %(mod)s%% of the keys to another shard; consistent "
+        "hashing moves %(ring)s%%, close to the 1/5 the new shard should take."
+    ) % {"mod": _n(moved_mod[2], lang), "ring": _n(moved_ring[2], lang)}
+    rows = tuple(
+        (label, f"{a:.0f}%", f"{b:.0f}%") for label, a, b in zip(labels, moved_mod, moved_ring, strict=True)
+    )
+    return Chart(
+        id="hashing-moved-keys",
+        title=_("Adding a shard: how many keys must move"),
+        caption=caption,
+        figure=figure,
+        table_headers=(_("Shards"), _("hash mod N"), _("consistent hashing")),
+        table_rows=rows,
+    )
+
+
+# --- 9 Cache: hit ratio vs cache size (Zipf popularity), and what reaches the database
+
+CACHE_OBJECTS = 1_000_000
+CACHE_ZIPF_ALPHA = 0.9
+CACHE_READ_RPS = 10_000
+
+
+def _cache_hit_ratio(lang: str) -> Chart:
+    import numpy as np
+
+    weights = np.arange(1, CACHE_OBJECTS + 1, dtype=float) ** -CACHE_ZIPF_ALPHA
+    cumulative = np.cumsum(weights) / weights.sum()
+    sizes = [100, 300, 1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000]
+    percent_cached = [size / CACHE_OBJECTS * 100 for size in sizes]
+    hit = [float(cumulative[size - 1]) * 100 for size in sizes]
+    db_load = [(1 - h / 100) * CACHE_READ_RPS for h in hit]
+    figure = _figure(
+        [
+            _Series(_("Hit ratio (%)"), percent_cached, hit, "--primary", mode="lines+markers"),
+            _Series(
+                _("Reads reaching the database (per 100)"),
+                percent_cached,
+                [load / CACHE_READ_RPS * 100 for load in db_load],
+                "--kind-write",
+                "dash",
+                "lines+markers",
+            ),
+        ],
+        x_title=_("Share of all objects the cache can hold (%, log scale)"),
+        y_title=_("Percent"),
+        xaxis={"type": "log", "ticksuffix": "%", "tickformat": "~g"},
+        yaxis={"range": [0, 100]},
+    )
+    one_percent = float(cumulative[CACHE_OBJECTS // 100 - 1]) * 100
+    caption = _(
+        "Popular items are read far more often than the rest, so a cache holding only 1%% of %(objects)s "
+        "objects already answers %(hit)s%% of reads; the database sees the rest."
+    ) % {"objects": _n(CACHE_OBJECTS, lang), "hit": _n(one_percent, lang)}
+    rows = tuple(
+        (f"{p:g}%", f"{h:.0f}%", _n(d, lang)) for p, h, d in zip(percent_cached, hit, db_load, strict=True)
+    )
+    return Chart(
+        id="cache-hit-ratio",
+        title=_("A small cache catches most reads"),
+        caption=caption,
+        figure=figure,
+        table_headers=(
+            _("Cache holds"),
+            _("Hit ratio"),
+            _("Database reads/s (of %(total)s)") % {"total": _n(CACHE_READ_RPS, lang)},
+        ),
+        table_rows=rows,
+    )
+
+
+# --- 10 CDN and 11 data centers: latency by region
+
+# Round-trip times (ms) from each user region; the origin (and data center A) is in Seoul.
+REGIONS = ("seoul", "tokyo", "frankfurt", "sao-paulo")
+RTT_TO_ORIGIN_MS = {"seoul": 8, "tokyo": 35, "frankfurt": 250, "sao-paulo": 310}
+RTT_TO_EDGE_MS = {"seoul": 6, "tokyo": 8, "frankfurt": 12, "sao-paulo": 18}
+RTT_TO_DC_B_MS = {"seoul": 180, "tokyo": 150, "frankfurt": 20, "sao-paulo": 190}  # data center B: Frankfurt
+ROUND_TRIPS_PER_ASSET = 2  # connection set-up + request
+
+
+def _region_names() -> dict[str, str]:
+    return {
+        "seoul": _("Seoul"),
+        "tokyo": _("Tokyo"),
+        "frankfurt": _("Frankfurt"),
+        "sao-paulo": _("São Paulo"),
+    }
+
+
+def _cdn_latency(lang: str) -> Chart:
+    names = _region_names()
+    labels = [names[region] for region in REGIONS]
+    origin = [RTT_TO_ORIGIN_MS[r] * ROUND_TRIPS_PER_ASSET for r in REGIONS]
+    edge = [RTT_TO_EDGE_MS[r] * ROUND_TRIPS_PER_ASSET for r in REGIONS]
+    figure = _figure(
+        [
+            _Series(_("From the origin in Seoul"), labels, origin, "--kind-write", kind="bar"),
+            _Series(_("From the nearest CDN edge"), labels, edge, "--kind-static", kind="bar"),
+        ],
+        x_title=_("Where the user is"),
+        y_title=_("Time to fetch one image (ms)"),
+        barmode="group",
+    )
+    caption = _(
+        "A user in São Paulo waits about %(far)s ms for each image from Seoul but %(near)s ms from a nearby "
+        "CDN edge; users near the origin gain little."
+    ) % {"far": _n(origin[-1], lang), "near": _n(edge[-1], lang)}
+    rows = tuple((name, _n(o, lang), _n(e, lang)) for name, o, e in zip(labels, origin, edge, strict=True))
+    return Chart(
+        id="cdn-latency",
+        title=_("A CDN brings static files closer to far users"),
+        caption=caption,
+        figure=figure,
+        table_headers=(_("Region"), _("Origin (ms)"), _("CDN edge (ms)")),
+        table_rows=rows,
+    )
+
+
+def _dc_failover_latency(lang: str) -> Chart:
+    names = _region_names()
+    labels = [names[region] for region in REGIONS]
+    nearest = [min(RTT_TO_ORIGIN_MS[r], RTT_TO_DC_B_MS[r]) for r in REGIONS]
+    after = [RTT_TO_DC_B_MS[r] for r in REGIONS]  # data center A (Seoul) is down
+    figure = _figure(
+        [
+            _Series(_("Both data centers up"), labels, nearest, "--primary", kind="bar"),
+            _Series(_("Data center A (Seoul) down"), labels, after, "--kind-write", kind="bar"),
+        ],
+        x_title=_("Where the user is"),
+        y_title=_("Round trip to the serving data center (ms)"),
+        barmode="group",
+    )
+    caption = _(
+        "GeoDNS sends each user to the nearest healthy data center. When data center A fails, users in "
+        "Seoul are served from Frankfurt: still online, but each round trip grows from %(before)s to "
+        "%(after)s ms."
+    ) % {"before": _n(nearest[0], lang), "after": _n(after[0], lang)}
+    rows = tuple((name, _n(b, lang), _n(a, lang)) for name, b, a in zip(labels, nearest, after, strict=True))
+    return Chart(
+        id="dc-failover-latency",
+        title=_("A data center outage reroutes users, at a latency cost"),
+        caption=caption,
+        figure=figure,
+        table_headers=(_("Region"), _("Both up (ms)"), _("A down (ms)")),
+        table_rows=rows,
+    )
+
+
+BUILDERS: dict[str, Callable[[str], Chart]] = {
+    "latency-vs-utilisation": _latency_vs_utilisation,
+    "scale-up-cost": _scale_up_cost,
+    "scale-out-vs-up-cost": _scale_out_vs_up_cost,
+    "availability-vs-servers": _availability_vs_servers,
+    "replication-lag": _replication_lag,
+    "queue-backlog": _queue_backlog,
+    "percentiles-vs-load": _percentiles_vs_load,
+    "hashing-moved-keys": _hashing_moved_keys,
+    "cache-hit-ratio": _cache_hit_ratio,
+    "cdn-latency": _cdn_latency,
+    "dc-failover-latency": _dc_failover_latency,
+}
+CHART_IDS = tuple(BUILDERS)
+
+
+@functools.lru_cache(maxsize=64)
+def chart_for(chart_id: str, *, lang: str) -> Chart:
+    """The chart, built once per language (figures are pure functions of the engine's constants)."""
+    with translation.override(lang):
+        return BUILDERS[chart_id](lang)
