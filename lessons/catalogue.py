@@ -9,6 +9,7 @@ once.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Iterable
@@ -111,7 +112,7 @@ class Lesson:
     terms: frozenset[str]  # glossary slugs the page links to
     path: Path
 
-    @property
+    @functools.cached_property
     def url(self) -> str:
         return reverse("lessons:detail", args=[self.slug])
 

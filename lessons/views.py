@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -77,13 +81,38 @@ def _lesson_or_404(request: HttpRequest, slug: str) -> Lesson:
     return lesson
 
 
+LESSON_FRAGMENTS = ("toc", "key-points", "reading", "pager", "term-definitions")
+
+
+@functools.lru_cache(maxsize=64)
+def lesson_fragments(lesson: Lesson) -> dict[str, SafeString]:
+    """The parts of a lesson page that depend only on the lesson: rendered once, then reused.
+
+    The lab slot and the self-check depend on the visitor, so they are rendered per request.
+    """
+    cat = catalogue()
+    previous, following = cat.neighbours(lesson)
+    glossary = cat.glossary[lesson.lang]
+    context = {
+        "lesson": lesson,
+        "previous": previous,
+        "next": following,
+        "chart": chart_for(lesson.chart, lang=lesson.lang) if lesson.chart else None,
+        "terms": [glossary[slug] for slug in sorted(lesson.terms)],
+    }
+    with translation.override(lesson.lang):
+        return {
+            name.replace("-", "_"): mark_safe(render_to_string(f"lessons/lesson.html#lesson-{name}", context))  # noqa: S308
+            for name in LESSON_FRAGMENTS
+        }
+
+
 def _lesson_context(
     request: HttpRequest, lesson: Lesson, form: SelfCheckForm, answer: Choice | None
 ) -> dict[str, Any]:
     cat = catalogue()
     previous, following = cat.neighbours(lesson)
     states = progress_states(user=request.user, session=request.session)
-    glossary = cat.glossary[lesson.lang]
     return {
         "nav": "lesson",
         "lesson": lesson,
@@ -93,9 +122,9 @@ def _lesson_context(
         "state": states.get(lesson.slug, ProgressState.NOT_STARTED),
         "form": form,
         "answer": answer,
-        "chart": chart_for(lesson.chart, lang=lesson.lang) if lesson.chart else None,
+        "chart": lesson.chart is not None,
         "diagram": diagram_svg(lesson),
-        "terms": [glossary[slug] for slug in sorted(lesson.terms)],
+        "fragments": lesson_fragments(lesson),
     }
 
 

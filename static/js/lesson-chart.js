@@ -1,8 +1,12 @@
 // Lesson chart: draws the server-built plotly figure with the page's design tokens.
-// Colours in the figure are written "token:--name"; each is replaced by the current value of that
-// CSS variable, and the chart is redrawn when the theme (dark mode, projector) changes.
+// The plotly bundle (~400 KB gzipped) is fetched only when the chart comes near the viewport, so
+// reading a lesson costs little until its chart is wanted. Colours in the figure are written
+// "token:--name" and replaced by the current value of that CSS variable; the chart is redrawn
+// when the theme (dark mode, projector) changes.
 (() => {
   const TOKEN = "token:";
+  let plotly = null;
+
   const resolve = (value, style) => {
     if (typeof value === "string" && value.startsWith(TOKEN)) {
       return style.getPropertyValue(value.slice(TOKEN.length)).trim() || "#555";
@@ -13,6 +17,18 @@
     }
     return value;
   };
+
+  const loadPlotly = (src) => {
+    plotly ??= new Promise((done, fail) => {
+      const script = document.createElement("script");
+      script.src = src;
+      script.onload = () => done(window.Plotly);
+      script.onerror = fail;
+      document.head.append(script);
+    });
+    return plotly;
+  };
+
   const draw = (element) => {
     const source = document.getElementById(element.dataset.chart);
     if (!source || !window.Plotly) return;
@@ -22,13 +38,34 @@
     figure.layout.font = { ...figure.layout.font, size: Math.round(14 * scale) };
     const config = { displayModeBar: false, responsive: true, scrollZoom: false, doubleClick: false };
     window.Plotly.react(element, figure.data, figure.layout, config);
+    element.dataset.drawn = "true";
   };
-  const drawAll = () => document.querySelectorAll("[data-chart]").forEach(draw);
+
+  const redrawAll = () => document.querySelectorAll("[data-chart][data-drawn]").forEach(draw);
+
   const start = () => {
-    drawAll();
-    document.addEventListener("scalelab:theme", drawAll);
-    window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", drawAll);
+    const charts = [...document.querySelectorAll("[data-chart]")];
+    const show = (element) => loadPlotly(element.dataset.plotlySrc).then(() => draw(element));
+    if ("IntersectionObserver" in window) {
+      const observer = new IntersectionObserver(
+        (entries) => {
+          for (const entry of entries) {
+            if (entry.isIntersecting) {
+              observer.unobserve(entry.target);
+              show(entry.target);
+            }
+          }
+        },
+        { rootMargin: "600px 0px" },
+      );
+      charts.forEach((element) => observer.observe(element));
+    } else {
+      charts.forEach(show);
+    }
+    document.addEventListener("scalelab:theme", redrawAll);
+    window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", redrawAll);
   };
+
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();
