@@ -270,10 +270,28 @@ ICONS = {
 
 # --- Layout
 
-NODE_W, NODE_H = 128, 92
-GAP_MAIN, GAP_CROSS = 64, 20  # between tiers; between nodes of one tier
 PAD = 12
-LABEL_CHARS = {"ko": 9, "en": 14}
+
+
+@dataclass(frozen=True)
+class Geometry:
+    node_w: int
+    node_h: int
+    gap_main: int  # between tiers
+    gap_cross: int  # between the nodes of one tier
+    label_chars: dict[str, int]  # a label line breaks after about this many characters
+
+    max_cross: int = 3  # in the tall layout, a tier of more nodes narrows them to keep the width
+
+    def width_in(self, tier_size: int, vertical: bool) -> float:
+        if not vertical or tier_size <= self.max_cross:
+            return self.node_w
+        room = self.max_cross * self.node_w + (self.max_cross - 1) * self.gap_cross
+        return (room - (tier_size - 1) * self.gap_cross) / tier_size
+
+
+WIDE = Geometry(node_w=128, node_h=92, gap_main=64, gap_cross=20, label_chars={"ko": 9, "en": 14})
+TALL = Geometry(node_w=108, node_h=92, gap_main=44, gap_cross=12, label_chars={"ko": 7, "en": 12})
 
 
 @dataclass(frozen=True)
@@ -281,6 +299,7 @@ class _Placed:
     node: Node
     x: float  # top-left
     y: float
+    w: float  # box width
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -297,63 +316,68 @@ def _wrap(text: str, width: int) -> list[str]:
     return [text]
 
 
-def _layout(spec: Spec, vertical: bool) -> tuple[dict[str, _Placed], float, float]:
-    longest = max(len(tier) for tier in spec.tiers)
-    cross_extent = longest * (NODE_W if vertical else NODE_H) + (longest - 1) * GAP_CROSS
+def _layout(spec: Spec, vertical: bool, g: Geometry) -> tuple[dict[str, _Placed], float, float]:
+    def extent(tier: tuple[Node, ...]) -> float:
+        size = g.width_in(len(tier), vertical) if vertical else g.node_h
+        return len(tier) * size + (len(tier) - 1) * g.gap_cross
+
+    cross_extent = max(extent(tier) for tier in spec.tiers)
     placed: dict[str, _Placed] = {}
     for depth, tier in enumerate(spec.tiers):
-        size = NODE_W if vertical else NODE_H
-        extent = len(tier) * size + (len(tier) - 1) * GAP_CROSS
-        start = (cross_extent - extent) / 2
-        main = depth * ((NODE_H if vertical else NODE_W) + GAP_MAIN)
+        width = g.width_in(len(tier), vertical)
+        size = width if vertical else g.node_h
+        start = (cross_extent - extent(tier)) / 2
+        main = depth * ((g.node_h if vertical else g.node_w) + g.gap_main)
         for position, node in enumerate(tier):
-            cross = start + position * (size + GAP_CROSS)
+            cross = start + position * (size + g.gap_cross)
             x, y = (cross, main) if vertical else (main, cross)
-            placed[node.id] = _Placed(node, x + PAD, y + PAD)
+            placed[node.id] = _Placed(node, x + PAD, y + PAD, width)
     tiers = len(spec.tiers)
-    main_extent = tiers * (NODE_H if vertical else NODE_W) + (tiers - 1) * GAP_MAIN
+    main_extent = tiers * (g.node_h if vertical else g.node_w) + (tiers - 1) * g.gap_main
     width, height = (cross_extent, main_extent) if vertical else (main_extent, cross_extent)
     return placed, width + 2 * PAD, height + 2 * PAD
 
 
-def _anchor(place: _Placed, other: _Placed, vertical: bool) -> tuple[float, float]:
+def _anchor(place: _Placed, other: _Placed, vertical: bool, g: Geometry) -> tuple[float, float]:
     """Where an edge leaves `place` towards `other`: the facing side's middle."""
-    cx, cy = place.x + NODE_W / 2, place.y + NODE_H / 2
-    ox, oy = other.x + NODE_W / 2, other.y + NODE_H / 2
+    cx, cy = place.x + place.w / 2, place.y + g.node_h / 2
+    ox, oy = other.x + other.w / 2, other.y + g.node_h / 2
     if vertical and abs(oy - cy) > 1:
-        return cx, place.y + (NODE_H if oy > cy else 0)
+        return cx, place.y + (g.node_h if oy > cy else 0)
     if not vertical and abs(ox - cx) > 1:
-        return place.x + (NODE_W if ox > cx else 0), cy
+        return place.x + (place.w if ox > cx else 0), cy
     # same tier: connect the facing sides across the tier
     if vertical:
-        return place.x + (NODE_W if ox > cx else 0), cy
-    return cx, place.y + (NODE_H if oy > cy else 0)
+        return place.x + (place.w if ox > cx else 0), cy
+    return cx, place.y + (g.node_h if oy > cy else 0)
 
 
-def _node_svg(place: _Placed, lang: str) -> str:
+def _node_svg(place: _Placed, lang: str, g: Geometry) -> str:
     node = place.node
     classes = f"dg-node dg-node--{node.kind}" + (" dg-node--emphasis" if node.emphasis else "")
-    lines = _wrap(str(node.label), LABEL_CHARS.get(lang, 12))
+    lines = _wrap(str(node.label), g.label_chars.get(lang, 12))
     icon_y = 8 if len(lines) == 1 and not node.note else 4
     parts = [
         f'<g class="{classes}" transform="translate({place.x:g} {place.y:g})">',
-        f'<rect class="dg-box" width="{NODE_W}" height="{NODE_H}" rx="10"/>',
-        f'<g class="dg-icon" transform="translate({(NODE_W - 40) / 2:g} {icon_y})">{ICONS[node.kind]}</g>',
+        f'<rect class="dg-box" width="{place.w:g}" height="{g.node_h}" rx="10"/>',
+        f'<g class="dg-icon" transform="translate({(place.w - 40) / 2:g} {icon_y})">{ICONS[node.kind]}</g>',
     ]
     text_y = icon_y + 40 + 15
     for line in lines:
-        parts.append(f'<text class="dg-label" x="{NODE_W / 2:g}" y="{text_y}">{escape(line)}</text>')
+        parts.append(f'<text class="dg-label" x="{place.w / 2:g}" y="{text_y}">{escape(line)}</text>')
         text_y += 15
     if node.note:
-        parts.append(f'<text class="dg-note" x="{NODE_W / 2:g}" y="{text_y}">{escape(str(node.note))}</text>')
+        parts.append(
+            f'<text class="dg-note" x="{place.w / 2:g}" y="{text_y}">{escape(str(node.note))}</text>'
+        )
     parts.append("</g>")
     return "".join(parts)
 
 
-def _edge_svg(edge: Edge, placed: dict[str, _Placed], vertical: bool, marker: str) -> str:
+def _edge_svg(edge: Edge, placed: dict[str, _Placed], vertical: bool, marker: str, g: Geometry) -> str:
     source, target = placed[edge.source], placed[edge.target]
-    x1, y1 = _anchor(source, target, vertical)
-    x2, y2 = _anchor(target, source, vertical)
+    x1, y1 = _anchor(source, target, vertical, g)
+    x2, y2 = _anchor(target, source, vertical, g)
     line = (
         f'<line class="dg-edge dg-edge--{edge.kind}" x1="{x1:g}" y1="{y1:g}" x2="{x2:g}" y2="{y2:g}" '
         f'marker-end="url(#{marker}-{edge.kind})"/>'
@@ -366,7 +390,8 @@ def _edge_svg(edge: Edge, placed: dict[str, _Placed], vertical: bool, marker: st
 
 
 def _svg(spec: Spec, lesson_slug: str, title: str, description: str, lang: str, vertical: bool) -> str:
-    placed, width, height = _layout(spec, vertical)
+    g = TALL if vertical else WIDE
+    placed, width, height = _layout(spec, vertical, g)
     suffix = "tall" if vertical else "wide"
     base = f"diagram-{lesson_slug}-{suffix}"
     kinds = sorted({edge.kind for edge in spec.edges})
@@ -376,11 +401,12 @@ def _svg(spec: Spec, lesson_slug: str, title: str, description: str, lang: str, 
         f'markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z"/></marker>'
         for kind in kinds
     )
-    edges = "".join(_edge_svg(edge, placed, vertical, f"{base}-arrow") for edge in spec.edges)
-    nodes = "".join(_node_svg(place, lang) for place in placed.values())
+    edges = "".join(_edge_svg(edge, placed, vertical, f"{base}-arrow", g) for edge in spec.edges)
+    nodes = "".join(_node_svg(place, lang, g) for place in placed.values())
     return (
         f'<svg class="diagram diagram--{suffix}" viewBox="0 0 {width:g} {height:g}" width="{width:g}" '
-        f'height="{height:g}" role="img" aria-labelledby="{base}-title" aria-describedby="{base}-desc" '
+        f'height="{height:g}" style="--natural-width: {width:g}px" role="img" '
+        f'aria-labelledby="{base}-title" aria-describedby="{base}-desc" '
         f'focusable="false"><title id="{base}-title">{escape(title)}</title>'
         f'<desc id="{base}-desc">{escape(description)}</desc><defs>{markers}</defs>'
         f'<g class="dg-edges">{edges}</g><g class="dg-nodes">{nodes}</g></svg>'

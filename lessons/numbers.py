@@ -37,3 +37,14 @@ def _korean_units(whole: int) -> str:
     if rest:
         parts.append(f"{rest:,}")
     return sign + " ".join(parts)
+
+
+def number_compact(value: int, *, lang: str) -> str:
+    """A short form for tight spaces (the index's ladder): 10,000,000 → "10M" in English; Korean
+    already writes it short ("1,000만")."""
+    if lang == "ko":
+        return number_format(value, lang=lang)
+    for size, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (1_000, "K")):
+        if abs(value) >= size and value % size == 0:
+            return f"{value // size:,}{suffix}"
+    return number_format(value, lang=lang)

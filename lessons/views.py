@@ -24,7 +24,7 @@ from lessons.charts import chart_for
 from lessons.diagrams import diagram_svg
 from lessons.forms import SelfCheckForm, SignupForm
 from lessons.glossary import glossary_groups
-from lessons.numbers import number_format
+from lessons.numbers import number_compact
 from lessons.progress import ProgressState, progress_mark_completed, progress_mark_visited, progress_states
 from lessons.roles import student_enrol
 
@@ -67,7 +67,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "resume": resume,
         "started": started,
         "ladder": [
-            {"count": count, "users": number_format(count, lang=_lang(request)), "label": label}
+            {"count": count, "users": number_compact(count, lang=_lang(request)), "label": label}
             for count, label in LADDER
         ],
     }

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from lessons.markdown import LessonRef, TermRef, plain_text, render_inline, render_markdown
-from lessons.numbers import number_format
+from lessons.numbers import number_compact, number_format
 
 
 class Refs:
@@ -78,3 +78,10 @@ def test_numbers_are_written_the_way_each_language_reads_them():
     assert number_format(9_999, lang="ko") == "9,999"
     assert number_format(2.0, lang="en") == "2"
     assert number_format(0.1, lang="ko") == "0.1"
+
+
+def test_compact_numbers_for_tight_spaces():
+    assert number_compact(10_000_000, lang="en") == "10M"
+    assert number_compact(1_000, lang="en") == "1K"
+    assert number_compact(1, lang="en") == "1"
+    assert number_compact(10_000_000, lang="ko") == "1,000만"

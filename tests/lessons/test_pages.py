@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils.html import escape
 
 from lessons.catalogue import catalogue
 from tests.lessons.conftest import lesson_slugs, page_text
@@ -18,7 +19,7 @@ def test_lesson_page_renders_with_all_its_parts(client, slug, lang):
     assert response.status_code == 200
     body = response.content.decode()
     assert f'<html lang="{lang}"' in body
-    assert f"<h1>{lesson.title}</h1>" in body
+    assert f"<h1>{escape(lesson.title)}</h1>" in body
     assert 'class="toc"' in body
     for section in lesson.toc:
         assert f'href="#{section.anchor}"' in body and f'id="{section.anchor}"' in body
