@@ -57,8 +57,83 @@ DB_SIZES: Final = (
     MachineSize("db-m", vcpus=16, ram_gb=128, capacity_rps=4_000, cost_per_hour=2.40),
     MachineSize("db-l", vcpus=64, ram_gb=512, capacity_rps=14_000, cost_per_hour=11.00),
     MachineSize("db-xl", vcpus=192, ram_gb=4_096, capacity_rps=40_000, cost_per_hour=55.00),
-    MachineSize("db-24tb", vcpus=448, ram_gb=LARGEST_DB_RAM_TB * 1024, capacity_rps=100_000, cost_per_hour=218.00),
+    MachineSize(
+        "db-24tb", vcpus=448, ram_gb=LARGEST_DB_RAM_TB * 1024, capacity_rps=100_000, cost_per_hour=218.00
+    ),
 )
 
 LARGEST_WEB_SIZE: Final = WEB_SIZES[-1]
 LARGEST_DB_SIZE: Final = DB_SIZES[-1]
+
+# --- Requests, queues and smoothing
+DEFAULT_REQUESTS_PER_USER_S: Final = 0.01  # one request every 100 s per active user
+REQUEST_TIMEOUT_S: Final = 2.0  # a request that would wait longer in a queue is dropped (the queue bound)
+SMOOTHING_TAU_S: Final = 1.0  # arrival rates are smoothed (EWMA) over about this long before the formulas
+
+# --- Scaling up and out
+SERVER_START_S: Final = 3.0  # an added or recovered server joins after booting this long
+RESIZE_DOWNTIME_S: Final = 3.0  # changing a machine's size restarts it: down this long
+DRAIN_TIMEOUT_S: Final = 30.0  # a draining server is removed after this long; sessions still on it are lost
+
+# --- Load balancer and sessions
+LB_CAPACITY_RPS: Final = 150_000.0  # what one load balancer can forward
+LB_STICKY_CAPACITY_FACTOR: Final = 0.8  # sticky sessions burden the load balancer: it forwards less
+LB_COST_PER_HOUR: Final = 0.03
+SESSION_LENGTH_S: Final = 600.0  # mean time a user's session lives (log-in to log-out)
+SESSION_STORE_CAPACITY_RPS: Final = 128_000.0  # a shared session store (Redis-like) answers this many lookups
+SESSION_STORE_LOOKUP_MS: Final = 0.5  # one session lookup in the shared store
+SESSION_STORE_COST_PER_HOUR: Final = 0.20
+
+# --- Database replication
+REPLICATION_NETWORK_MS: Final = 5.0  # one network hop from master to replica
+# A replica applies the master's writes one after another, at up to its size's capacity_rps.
+
+# --- Cache
+CACHE_KEYSPACE: Final = 1_000_000  # distinct keys the application reads
+ZIPF_ALPHA: Final = 0.9  # key popularity: the i-th most popular key is read ∝ 1/i^α
+CACHE_DEFAULT_SIZE_KEYS: Final = 10_000
+CACHE_DEFAULT_TTL_S: Final = 300.0
+CACHE_NODE_CAPACITY_RPS: Final = 100_000.0
+CACHE_LOOKUP_MS: Final = 0.3
+CACHE_COST_PER_HOUR: Final = 0.10  # per cache node, plus the memory below
+CACHE_COST_PER_MILLION_KEYS_HOUR: Final = 0.50
+
+# --- CDN
+CDN_HIT_RATIO: Final = 0.95  # share of static requests the edge answers without asking the origin
+CDN_EDGE_RTT_MS: Final = 10.0  # round trip from a user to the nearest CDN edge, in any region
+CDN_CAPACITY_RPS: Final = 1_000_000.0
+CDN_COST_PER_MILLION_REQUESTS: Final = 0.75
+
+# --- Regions and data centers
+REGIONS: Final = ("ap-northeast", "us-east", "eu-west")
+# Round trip (ms) from users in one region to a data center in another (same region: last mile only).
+REGION_RTT_MS: Final = {
+    ("ap-northeast", "ap-northeast"): 20.0,
+    ("us-east", "us-east"): 20.0,
+    ("eu-west", "eu-west"): 20.0,
+    ("ap-northeast", "us-east"): 170.0,
+    ("ap-northeast", "eu-west"): 250.0,
+    ("us-east", "eu-west"): 80.0,
+}
+MAX_DATA_CENTERS: Final = len(REGIONS)
+DC_FAILOVER_S: Final = 5.0  # GeoDNS notices a dead data center and reroutes its users after this long
+
+# --- Message queue
+QUEUE_CAPACITY_RPS: Final = 50_000.0  # messages per second the queue accepts
+QUEUE_MAX_MESSAGES: Final = 10_000_000  # durable, on disk: only beyond this are messages lost
+QUEUE_COST_PER_HOUR: Final = 0.15
+CONSUMER_RATE: Final = 50.0  # messages per second one consumer processes
+CONSUMER_COST_PER_HOUR: Final = 0.10
+
+# --- Sharding
+SHARD_VNODES: Final = 100  # virtual nodes per shard on the consistent-hashing ring
+SHARD_KEY_SAMPLE: Final = 4_096  # keys hashed to measure per-shard share and keys moved by resharding
+
+# --- Automation
+AUTOSCALE_CHECK_S: Final = 1.0  # autoscaling rules are evaluated this often
+AUTOSCALE_SCALE_IN_FACTOR: Final = 0.5  # scale in when utilisation falls below target × this
+
+
+def region_rtt_ms(a: str, b: str) -> float:
+    """Round trip between users in region `a` and a data center in region `b` (symmetric)."""
+    return REGION_RTT_MS[(a, b)] if (a, b) in REGION_RTT_MS else REGION_RTT_MS[(b, a)]
