@@ -1,7 +1,9 @@
 """Lesson charts: one builder per chart id, figures built with plotly's Python API.
 
-Numbers come from the engine (`sandbox.engine`): machine sizes and prices from `facts`, latency
-from the M/M/c formulas in `queueing`. A builder returns a `Chart`: the plotly figure as JSON
+Numbers come from the engine (`sandbox.engine`): machine sizes, prices, regions and delays from
+`facts`, latency from the M/M/c formulas in `queueing`, hit ratios from `popularity`, moved keys
+from `sharding`, the lab's presets from `presets`, and the queue chart from a headless run of the
+message-queue preset. A builder returns a `Chart`: the plotly figure as JSON
 (rendered in the browser by the vendored basic bundle), a caption that says what to notice, and
 a small data table — the text alternative for screen readers.
 
@@ -13,7 +15,6 @@ dark mode and the projector theme.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import math
 from bisect import bisect_left
@@ -26,7 +27,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from lessons.numbers import number_format
-from sandbox.engine import facts, queueing
+from sandbox.engine import facts, popularity, queueing, sharding
+from sandbox.engine.presets import PRESETS
+from sandbox.engine.simulation import Simulation
 
 
 @dataclass(frozen=True)
@@ -311,18 +314,22 @@ def _availability_vs_servers(lang: str) -> Chart:
     )
 
 
-# --- 5 Replication: lag vs write load (the replica applies the master's writes as a queue)
+# --- 5 Replication: lag vs write load. Like the engine, a replica applies the master's writes one
+# after another (an M/M/1 queue at its size's capacity) after one network hop.
 
-REPLICA_APPLY_RPS = facts.DB_SIZES[1].capacity_rps  # writes per second one replica can apply
-REPLICATION_NETWORK_MS = 5.0  # one network hop from master to replica
+
+def _replica_size() -> facts.MachineSize:
+    name = PRESETS["db-replication"].db_size
+    return next(size for size in facts.DB_SIZES if size.name == name)
 
 
 def _replication_lag(lang: str) -> Chart:
-    apply_rate = REPLICA_APPLY_RPS
+    apply_rate = _replica_size().capacity_rps
     writes = [apply_rate * step / 20 for step in range(1, 20)] + [apply_rate * 0.97]
-    mean = [REPLICATION_NETWORK_MS + queueing.mean_response_s(w, apply_rate, 1) * 1000 for w in writes]
+    mean = [facts.REPLICATION_NETWORK_MS + queueing.mean_response_s(w, apply_rate, 1) * 1000 for w in writes]
     p99 = [
-        REPLICATION_NETWORK_MS + queueing.response_quantile_s(w, apply_rate, 1, 0.99) * 1000 for w in writes
+        facts.REPLICATION_NETWORK_MS + queueing.response_quantile_s(w, apply_rate, 1, 0.99) * 1000
+        for w in writes
     ]
     figure = _figure(
         [
@@ -332,8 +339,8 @@ def _replication_lag(lang: str) -> Chart:
         x_title=_("Writes per second on the master"),
         y_title=_("Replication lag (ms)"),
     )
-    half = REPLICATION_NETWORK_MS + queueing.mean_response_s(apply_rate * 0.5, apply_rate, 1) * 1000
-    high = REPLICATION_NETWORK_MS + queueing.mean_response_s(apply_rate * 0.95, apply_rate, 1) * 1000
+    half = facts.REPLICATION_NETWORK_MS + queueing.mean_response_s(apply_rate * 0.5, apply_rate, 1) * 1000
+    high = facts.REPLICATION_NETWORK_MS + queueing.mean_response_s(apply_rate * 0.95, apply_rate, 1) * 1000
     caption = _(
         "A replica copies the master's writes one after another. At half its apply rate (%(rate)s writes/s) "
         "it trails by about %(half)s ms; near its limit the lag reaches %(high)s ms, and reads from it "
@@ -354,38 +361,59 @@ def _replication_lag(lang: str) -> Chart:
     )
 
 
-# --- 6 Message queue: the backlog while consumers are down, then draining
+# --- 6 Message queue: the lab's message-queue preset, run headless through its own scenario
+# (all consumers stop, later more come back), sampled once a simulated second.
+
+QUEUE_RUN_S = 40
 
 
-QUEUE_PUBLISH_RPS = 100.0
-QUEUE_CONSUMER_RPS = 60.0  # one consumer
-QUEUE_CONSUMERS = 2
-QUEUE_OUTAGE_S = (10, 30)  # consumers are down between these seconds
+def _queue_run() -> list[dict[str, float]]:
+    preset = PRESETS["message-queue"]
+    sim = Simulation.from_preset(preset.name, seed=1)
+    pending = sorted(preset.scenario, key=lambda step: step[0])
+    samples = []
+    for second in range(QUEUE_RUN_S + 1):
+        while pending and pending[0][0] <= second:
+            sim.apply(pending.pop(0)[1])
+        metrics = sim.metrics()
+        samples.append(
+            {
+                "t": second,
+                "depth": float(metrics["queue_depth"]),
+                "published": float(metrics["orders_per_s"]),
+                "consumed": float(metrics["consumed_per_s"]),
+                "lost": float(metrics["messages_lost"]),
+            }
+        )
+        sim.step(facts.TICKS_PER_SECOND)
+    return samples
 
 
 def _queue_backlog(lang: str) -> Chart:
-    seconds = list(range(0, 61))
-    backlog: list[float] = []
-    published: list[float] = []
-    level = 0.0
-    for second in seconds:
-        down = QUEUE_OUTAGE_S[0] <= second < QUEUE_OUTAGE_S[1]
-        capacity = 0.0 if down else QUEUE_CONSUMERS * QUEUE_CONSUMER_RPS
-        level = max(0.0, level + QUEUE_PUBLISH_RPS - capacity) if second else 0.0
-        backlog.append(level)
-        published.append(QUEUE_PUBLISH_RPS)
+    samples = _queue_run()
+    seconds = [sample["t"] for sample in samples]
+    outage = [
+        at for at, command in PRESETS["message-queue"].scenario if command.get("cmd") == "set_consumers"
+    ]
     figure = _figure(
         [
-            _Series(_("Messages waiting in the queue"), seconds, backlog, "--kind-queued"),
-            _Series(_("Messages published per second"), seconds, published, "--primary", dash="dot"),
+            _Series(
+                _("Messages waiting in the queue"), seconds, [s["depth"] for s in samples], "--kind-queued"
+            ),
+            _Series(
+                _("Published per second"), seconds, [s["published"] for s in samples], "--primary", "dot"
+            ),
+            _Series(
+                _("Consumed per second"), seconds, [s["consumed"] for s in samples], "--kind-write", "dash"
+            ),
         ],
         x_title=_("Time (s)"),
         y_title=_("Messages"),
         shapes=[
             {
                 "type": "rect",
-                "x0": QUEUE_OUTAGE_S[0],
-                "x1": QUEUE_OUTAGE_S[1],
+                "x0": outage[0],
+                "x1": outage[-1],
                 "y0": 0,
                 "y1": 1,
                 "yref": "paper",
@@ -396,7 +424,7 @@ def _queue_backlog(lang: str) -> Chart:
         ],
         annotations=[
             {
-                "x": sum(QUEUE_OUTAGE_S) / 2,
+                "x": sum(outage[:2]) / 2,
                 "y": 0.98,
                 "yref": "paper",
                 "text": _("consumers down"),
@@ -405,22 +433,27 @@ def _queue_backlog(lang: str) -> Chart:
             }
         ],
     )
-    peak = max(backlog)
-    drain = QUEUE_CONSUMERS * QUEUE_CONSUMER_RPS - QUEUE_PUBLISH_RPS
+    peak = max(samples, key=lambda sample: sample["depth"])
     caption = _(
-        "Producers keep publishing %(rate)s messages a second while the consumers are down; the queue keeps "
-        "every message (%(peak)s at the peak) and the consumers drain it at %(drain)s a second once they "
-        "return."
-    ) % {"rate": _n(QUEUE_PUBLISH_RPS, lang), "peak": _n(peak, lang), "drain": _n(drain, lang)}
+        "While every consumer is down, producers keep publishing about %(rate)s orders a second; the queue "
+        "holds them all (%(peak)s waiting at the peak, %(lost)s lost) and the consumers drain it once they "
+        "are back."
+    ) % {
+        "rate": _n(samples[int(sum(outage[:2]) / 2)]["published"], lang),
+        "peak": _n(peak["depth"], lang),
+        "lost": _n(samples[-1]["lost"], lang),
+    }
     rows = tuple(
-        (str(s), _n(b, lang)) for s, b in zip(seconds, backlog, strict=True) if s % 10 == 0 or b == peak
+        (str(s["t"]), _n(s["published"], lang), _n(s["consumed"], lang), _n(s["depth"], lang))
+        for s in samples
+        if s["t"] % 5 == 0 or s is peak
     )
     return Chart(
         id="queue-backlog",
         title=_("A queue absorbs a consumer outage"),
         caption=caption,
         figure=figure,
-        table_headers=(_("Second"), _("Messages waiting")),
+        table_headers=(_("Second"), _("Published/s"), _("Consumed/s"), _("Messages waiting")),
         table_rows=rows,
     )
 
@@ -470,35 +503,19 @@ def _percentiles_vs_load(lang: str) -> Chart:
     )
 
 
-# --- 8 Sharding: how many keys move when a shard is added
-
-HASH_KEYS = 20_000
-VIRTUAL_NODES = 100
-
-
-def _hash(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
-
-
-def _ring_owner(ring: list[tuple[int, int]], points: list[int], key_hash: int) -> int:
-    index = bisect_left(points, key_hash) % len(ring)
-    return ring[index][1]
-
-
-def _ring(shards: int) -> tuple[list[tuple[int, int]], list[int]]:
-    ring = sorted((_hash(f"shard-{s}-vnode-{v}"), s) for s in range(shards) for v in range(VIRTUAL_NODES))
-    return ring, [point for point, _shard in ring]
+# --- 8 Sharding: how many keys move when a shard is added (the engine's key sample and ring)
 
 
 def _hashing_moved_keys(lang: str) -> Chart:
-    keys = [_hash(f"user-{k}") for k in range(HASH_KEYS)]
+    vnodes = facts.SHARD_VNODES
     shard_counts = list(range(2, 11))
-    moved_mod, moved_ring = [], []
-    for n in shard_counts:
-        moved_mod.append(sum(k % n != k % (n + 1) for k in keys) / HASH_KEYS * 100)
-        before, after = _ring(n), _ring(n + 1)
-        moved = sum(_ring_owner(*before, k) != _ring_owner(*after, k) for k in keys)
-        moved_ring.append(moved / HASH_KEYS * 100)
+    moved_mod = [
+        sharding.moved_share((n, "mod_n", vnodes), (n + 1, "mod_n", vnodes)) * 100 for n in shard_counts
+    ]
+    moved_ring = [
+        sharding.moved_share((n, "consistent", vnodes), (n + 1, "consistent", vnodes)) * 100
+        for n in shard_counts
+    ]
     labels = [f"{n} → {n + 1}" for n in shard_counts]
     figure = _figure(
         [
@@ -509,7 +526,6 @@ def _hashing_moved_keys(lang: str) -> Chart:
         y_title=_("Keys that move (%)"),
         yaxis={"range": [0, 100], "ticksuffix": "%"},
         barmode="group",
-        hovermode="x unified",
     )
     caption = _(
         "Going from 4 to 5 shards, hash mod N moves %(mod)s%% of the keys to another shard; consistent "
@@ -528,99 +544,103 @@ def _hashing_moved_keys(lang: str) -> Chart:
     )
 
 
-# --- 9 Cache: hit ratio vs cache size (Zipf popularity), and what reaches the database
+# --- 9 Cache: hit ratio vs cache size (the engine's Zipf popularity and LRU model)
 
-CACHE_OBJECTS = 1_000_000
-CACHE_ZIPF_ALPHA = 0.9
-CACHE_READ_RPS = 10_000
+CACHE_SIZES_KEYS = (100, 300, 1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000)
 
 
 def _cache_hit_ratio(lang: str) -> Chart:
-    import numpy as np
-
-    weights = np.arange(1, CACHE_OBJECTS + 1, dtype=float) ** -CACHE_ZIPF_ALPHA
-    cumulative = np.cumsum(weights) / weights.sum()
-    sizes = [100, 300, 1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000]
-    percent_cached = [size / CACHE_OBJECTS * 100 for size in sizes]
-    hit = [float(cumulative[size - 1]) * 100 for size in sizes]
-    db_load = [(1 - h / 100) * CACHE_READ_RPS for h in hit]
+    keyspace = facts.CACHE_KEYSPACE
+    sizes = [size for size in CACHE_SIZES_KEYS if size <= keyspace]
+    hit = [popularity.hit_ratio(size) * 100 for size in sizes]
     figure = _figure(
         [
-            _Series(_("Hit ratio (%)"), percent_cached, hit, "--primary", mode="lines+markers"),
+            _Series(_("Hit ratio"), sizes, hit, "--primary", mode="lines+markers"),
             _Series(
-                _("Reads reaching the database (per 100)"),
-                percent_cached,
-                [load / CACHE_READ_RPS * 100 for load in db_load],
+                _("Reads reaching the database"),
+                sizes,
+                [100 - h for h in hit],
                 "--kind-write",
                 "dash",
                 "lines+markers",
             ),
         ],
-        x_title=_("Share of all objects the cache can hold (%, log scale)"),
-        y_title=_("Percent"),
-        xaxis={"type": "log", "ticksuffix": "%", "tickformat": "~g"},
-        yaxis={"range": [0, 100]},
+        x_title=_("Cache size (keys, log scale)"),
+        y_title=_("Share of reads (%)"),
+        xaxis={"type": "log", "tickformat": "~s"},
+        yaxis={"range": [0, 100], "ticksuffix": "%"},
     )
-    one_percent = float(cumulative[CACHE_OBJECTS // 100 - 1]) * 100
+    default = facts.CACHE_DEFAULT_SIZE_KEYS
     caption = _(
-        "Popular items are read far more often than the rest, so a cache holding only 1%% of %(objects)s "
-        "objects already answers %(hit)s%% of reads; the database sees the rest."
-    ) % {"objects": _n(CACHE_OBJECTS, lang), "hit": _n(one_percent, lang)}
-    rows = tuple(
-        (f"{p:g}%", f"{h:.0f}%", _n(d, lang)) for p, h, d in zip(percent_cached, hit, db_load, strict=True)
-    )
+        "Popular keys are read far more often than the rest, so a cache holding %(size)s of the %(keys)s "
+        "keys (%(share)s%%) already answers %(hit)s%% of reads, and the database sees only the rest."
+    ) % {
+        "size": _n(default, lang),
+        "keys": _n(keyspace, lang),
+        "share": _n(default / keyspace * 100, lang, 1),
+        "hit": _n(popularity.hit_ratio(default) * 100, lang),
+    }
+    rows = tuple((_n(size, lang), f"{h:.0f}%", f"{100 - h:.0f}%") for size, h in zip(sizes, hit, strict=True))
     return Chart(
         id="cache-hit-ratio",
-        title=_("A small cache catches most reads"),
+        title=_("A small cache catches many reads"),
         caption=caption,
         figure=figure,
-        table_headers=(
-            _("Cache holds"),
-            _("Hit ratio"),
-            _("Database reads/s (of %(total)s)") % {"total": _n(CACHE_READ_RPS, lang)},
-        ),
+        table_headers=(_("Cache size (keys)"), _("Hit ratio"), _("Reads reaching the database")),
         table_rows=rows,
     )
 
 
-# --- 10 CDN and 11 data centers: latency by region
-
-# Round-trip times (ms) from each user region; the origin (and data center A) is in Seoul.
-REGIONS = ("seoul", "tokyo", "frankfurt", "sao-paulo")
-RTT_TO_ORIGIN_MS = {"seoul": 8, "tokyo": 35, "frankfurt": 250, "sao-paulo": 310}
-RTT_TO_EDGE_MS = {"seoul": 6, "tokyo": 8, "frankfurt": 12, "sao-paulo": 18}
-RTT_TO_DC_B_MS = {"seoul": 180, "tokyo": 150, "frankfurt": 20, "sao-paulo": 190}  # data center B: Frankfurt
-ROUND_TRIPS_PER_ASSET = 2  # connection set-up + request
+# --- 10 CDN and 11 data centers: round trips by region (the engine's region table)
 
 
 def _region_names() -> dict[str, str]:
     return {
-        "seoul": _("Seoul"),
-        "tokyo": _("Tokyo"),
-        "frankfurt": _("Frankfurt"),
-        "sao-paulo": _("São Paulo"),
+        "ap-northeast": _("Seoul (Northeast Asia)"),
+        "us-east": _("Virginia (US East)"),
+        "eu-west": _("Frankfurt (Western Europe)"),
     }
+
+
+# Lesson 11 tells of data center A in Seoul and B in Frankfurt, and of A failing.
+DATA_CENTER_SITES = ("ap-northeast", "eu-west")
+FAILED_DATA_CENTER = "ap-northeast"
 
 
 def _cdn_latency(lang: str) -> Chart:
     names = _region_names()
-    labels = [names[region] for region in REGIONS]
-    origin = [RTT_TO_ORIGIN_MS[r] * ROUND_TRIPS_PER_ASSET for r in REGIONS]
-    edge = [RTT_TO_EDGE_MS[r] * ROUND_TRIPS_PER_ASSET for r in REGIONS]
+    origin = PRESETS["cdn"].data_centers[0]
+    labels = [names.get(region, region) for region in facts.REGIONS]
+    from_origin = [facts.region_rtt_ms(region, origin) for region in facts.REGIONS]
+    from_edge = [facts.CDN_EDGE_RTT_MS for _region in facts.REGIONS]
     figure = _figure(
         [
-            _Series(_("From the origin in Seoul"), labels, origin, "--kind-write", kind="bar"),
-            _Series(_("From the nearest CDN edge"), labels, edge, "--kind-static", kind="bar"),
+            _Series(
+                _("From the origin (%(region)s)") % {"region": names[origin]},
+                labels,
+                from_origin,
+                "--kind-write",
+                kind="bar",
+            ),
+            _Series(_("From the nearest CDN edge"), labels, from_edge, "--kind-static", kind="bar"),
         ],
         x_title=_("Where the user is"),
-        y_title=_("Time to fetch one image (ms)"),
+        y_title=_("Round trip for one static file (ms)"),
         barmode="group",
+        hovermode="closest",
     )
+    farthest = max(range(len(labels)), key=lambda index: from_origin[index])
     caption = _(
-        "A user in São Paulo waits about %(far)s ms for each image from Seoul but %(near)s ms from a nearby "
-        "CDN edge; users near the origin gain little."
-    ) % {"far": _n(origin[-1], lang), "near": _n(edge[-1], lang)}
-    rows = tuple((name, _n(o, lang), _n(e, lang)) for name, o, e in zip(labels, origin, edge, strict=True))
+        "A user in %(far_region)s waits about %(far)s ms per round trip for a file from the origin, but "
+        "%(edge)s ms from a nearby CDN edge; users near the origin gain little."
+    ) % {
+        "far_region": labels[farthest],
+        "far": _n(from_origin[farthest], lang),
+        "edge": _n(facts.CDN_EDGE_RTT_MS, lang),
+    }
+    rows = tuple(
+        (name, _n(o, lang), _n(e, lang)) for name, o, e in zip(labels, from_origin, from_edge, strict=True)
+    )
     return Chart(
         id="cdn-latency",
         title=_("A CDN brings static files closer to far users"),
@@ -633,30 +653,41 @@ def _cdn_latency(lang: str) -> Chart:
 
 def _dc_failover_latency(lang: str) -> Chart:
     names = _region_names()
-    labels = [names[region] for region in REGIONS]
-    nearest = [min(RTT_TO_ORIGIN_MS[r], RTT_TO_DC_B_MS[r]) for r in REGIONS]
-    after = [RTT_TO_DC_B_MS[r] for r in REGIONS]  # data center A (Seoul) is down
+    centers = list(DATA_CENTER_SITES)
+    failed = FAILED_DATA_CENTER
+    healthy = [center for center in centers if center != failed]
+    labels = [names.get(region, region) for region in facts.REGIONS]
+    before = [min(facts.region_rtt_ms(region, center) for center in centers) for region in facts.REGIONS]
+    after = [min(facts.region_rtt_ms(region, center) for center in healthy) for region in facts.REGIONS]
     figure = _figure(
         [
-            _Series(_("Both data centers up"), labels, nearest, "--primary", kind="bar"),
-            _Series(_("Data center A (Seoul) down"), labels, after, "--kind-write", kind="bar"),
+            _Series(_("Both data centers up"), labels, before, "--primary", kind="bar"),
+            _Series(
+                _("Data center A (%(region)s) down") % {"region": names[failed]},
+                labels,
+                after,
+                "--kind-write",
+                kind="bar",
+            ),
         ],
         x_title=_("Where the user is"),
         y_title=_("Round trip to the serving data center (ms)"),
         barmode="group",
+        hovermode="closest",
     )
+    index = facts.REGIONS.index(failed)
     caption = _(
-        "GeoDNS sends each user to the nearest healthy data center. When data center A fails, users in "
-        "Seoul are served from Frankfurt: still online, but each round trip grows from %(before)s to "
-        "%(after)s ms."
-    ) % {"before": _n(nearest[0], lang), "after": _n(after[0], lang)}
-    rows = tuple((name, _n(b, lang), _n(a, lang)) for name, b, a in zip(labels, nearest, after, strict=True))
+        "GeoDNS sends each user to the nearest healthy data center. When the data center in %(region)s "
+        "fails, its users are served from the other one: still online, but each round trip grows from "
+        "%(before)s to %(after)s ms."
+    ) % {"region": names[failed], "before": _n(before[index], lang), "after": _n(after[index], lang)}
+    rows = tuple((name, _n(b, lang), _n(a, lang)) for name, b, a in zip(labels, before, after, strict=True))
     return Chart(
         id="dc-failover-latency",
         title=_("A data center outage reroutes users, at a latency cost"),
         caption=caption,
         figure=figure,
-        table_headers=(_("Region"), _("Both up (ms)"), _("A down (ms)")),
+        table_headers=(_("Region"), _("Both up (ms)"), _("One down (ms)")),
         table_rows=rows,
     )
 
