@@ -111,3 +111,32 @@ def test_glossary_filter_narrows_the_list(page: Page, live_url: str):
     visible = page.locator("[data-glossary-entry]:visible")
     expect(visible.first).to_be_visible()
     assert 0 < visible.count() < total
+
+
+def test_chart_draws_when_scrolled_into_view_with_a_text_alternative(
+    page: Page, live_url: str, console_errors
+):
+    page.goto(live_url + "/lessons/scale-up/?lang=en")
+    plot = page.locator("[data-chart]")
+    assert plot.get_attribute("data-drawn") is None  # plotly is not fetched before the chart is near
+    plot.scroll_into_view_if_needed()
+    expect(plot).to_have_attribute("data-drawn", "true", timeout=15_000)
+    expect(plot.locator(".main-svg").first).to_be_visible()
+    page.get_by_text("Show the numbers").click()
+    expect(page.locator(".chart__data table")).to_be_visible()
+    page.get_by_role("button", name=re.compile("Projector")).click()  # redraws in the projector theme
+    expect(plot).to_have_attribute("data-drawn", "true")
+    assert console_errors == []
+
+
+def test_phone_menu_opens_and_closes(page: Page, live_url: str):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_url + "/?lang=en")
+    menu_button = page.get_by_role("button", name="Menu")
+    expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
+    menu_button.click()
+    expect(menu_button).to_have_attribute("aria-expanded", "true")
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Glossary")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
+    expect(menu_button).to_be_focused()
