@@ -107,6 +107,10 @@ RQ_QUEUES = {
     "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 360},
 }
 
+# --- The live lab: seconds between two ticks of a running lab (10 Hz). Tests and benchmarks
+# shorten or keep it from the environment; the runner reads it when a lab starts.
+LAB_TICK_SECONDS = env.float("LAB_TICK_SECONDS", default=0.1)
+
 # --- Auth
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
