@@ -625,7 +625,7 @@ def _cdn_latency(lang: str) -> Chart:
             _Series(_("From the nearest CDN edge"), labels, from_edge, "--kind-static", kind="bar"),
         ],
         x_title=_("Where the user is"),
-        y_title=_("Round trip for one static file (ms)"),
+        y_title=_("Round trip (ms)"),
         barmode="group",
         hovermode="closest",
     )
@@ -671,7 +671,7 @@ def _dc_failover_latency(lang: str) -> Chart:
             ),
         ],
         x_title=_("Where the user is"),
-        y_title=_("Round trip to the serving data center (ms)"),
+        y_title=_("Round trip (ms)"),
         barmode="group",
         hovermode="closest",
     )

@@ -35,7 +35,18 @@
     const style = getComputedStyle(document.documentElement);
     const figure = resolve(JSON.parse(source.textContent), style);
     const scale = parseFloat(style.getPropertyValue("--scale")) || 1;
-    figure.layout.font = { ...figure.layout.font, size: Math.round(14 * scale) };
+    const narrow = element.clientWidth < 520;
+    figure.layout.font = { ...figure.layout.font, size: Math.round((narrow ? 12 : 14) * scale) };
+    if (narrow) {
+      // Phones: category labels break before their parenthesis instead of tilting, titles hug the axes.
+      for (const trace of figure.data) {
+        if (Array.isArray(trace.x) && trace.x.some((x) => typeof x === "string")) {
+          trace.x = trace.x.map((x) => (typeof x === "string" ? x.replace(/\s*\(/, "<br>(") : x));
+        }
+      }
+      figure.layout.xaxis = { ...figure.layout.xaxis, tickangle: 0 };
+      figure.layout.yaxis = { ...figure.layout.yaxis, title: { ...figure.layout.yaxis.title, standoff: 4 } };
+    }
     const config = { displayModeBar: false, responsive: true, scrollZoom: false, doubleClick: false };
     window.Plotly.react(element, figure.data, figure.layout, config);
     element.dataset.drawn = "true";
