@@ -34,7 +34,6 @@ from sandbox.engine.simulation import Simulation
 
 @dataclass(frozen=True)
 class Chart:
-    id: str
     title: str
     caption: str
     figure: dict[str, Any]
@@ -90,6 +89,30 @@ def _figure(series: Sequence[_Series], *, x_title: str, y_title: str, **layout: 
     return figure
 
 
+def _marked_span(x0: float, x1: float, text: str) -> dict[str, list[dict[str, Any]]]:
+    """Layout for a labelled mark on the x axis in the 'bad' colour: a dashed line when x0 == x1
+    (a limit), a shaded band otherwise (a period, such as an outage)."""
+    if x0 == x1:
+        shape = {"type": "line", "line": {"color": "token:--bad", "width": 2, "dash": "dash"}}
+        note = {"x": x0, "xanchor": "right"}
+    else:
+        shape = {"type": "rect", "fillcolor": "token:--bad-soft", "line": {"width": 0}, "layer": "below"}
+        note = {"x": (x0 + x1) / 2}
+    return {
+        "shapes": [{**shape, "x0": x0, "x1": x1, "y0": 0, "y1": 1, "yref": "paper"}],
+        "annotations": [
+            {
+                **note,
+                "y": 0.97,
+                "yref": "paper",
+                "text": text,
+                "showarrow": False,
+                "font": {"color": "token:--bad"},
+            }
+        ],
+    }
+
+
 def _n(value: float, lang: str, digits: int = 0) -> str:
     return number_format(round(value, digits) if digits else round(value), lang=lang)
 
@@ -124,7 +147,6 @@ def _latency_vs_utilisation(lang: str) -> Chart:
         if round(u * 100) % 20 == 10 or u >= 0.95
     )
     return Chart(
-        id="latency-vs-utilisation",
         title=_("Latency grows sharply as a server fills up"),
         caption=caption,
         figure=figure,
@@ -155,28 +177,7 @@ def _scale_up_cost(lang: str) -> Chart:
         ],
         x_title=_("Capacity (requests per second)"),
         y_title=_("US$ per hour"),
-        shapes=[
-            {
-                "type": "line",
-                "x0": capacity[-1],
-                "x1": capacity[-1],
-                "y0": 0,
-                "y1": 1,
-                "yref": "paper",
-                "line": {"color": "token:--bad", "width": 2, "dash": "dash"},
-            }
-        ],
-        annotations=[
-            {
-                "x": capacity[-1],
-                "y": 0.95,
-                "yref": "paper",
-                "text": _("largest machine"),
-                "showarrow": False,
-                "xanchor": "right",
-                "font": {"color": "token:--bad"},
-            }
-        ],
+        **_marked_span(capacity[-1], capacity[-1], _("largest machine")),
     )
     largest = sizes[-1]
     caption = _(
@@ -195,7 +196,6 @@ def _scale_up_cost(lang: str) -> Chart:
         for size, price in zip(sizes, per_thousand, strict=True)
     )
     return Chart(
-        id="scale-up-cost",
         title=_("Scaling up: cost grows faster than capacity, up to a ceiling"),
         caption=caption,
         figure=figure,
@@ -256,7 +256,6 @@ def _scale_out_vs_up_cost(lang: str) -> Chart:
         if rps in (400, 1_000, 2_000, 4_000, 6_000, 8_000, 12_000)
     )
     return Chart(
-        id="scale-out-vs-up-cost",
         title=_("Scale out vs scale up: what each costs as traffic grows"),
         caption=caption,
         figure=figure,
@@ -305,7 +304,6 @@ def _availability_vs_servers(lang: str) -> Chart:
         for n, minutes in zip(servers, down_minutes, strict=True)
     )
     return Chart(
-        id="availability-vs-servers",
         title=_("Each server you add multiplies availability"),
         caption=caption,
         figure=figure,
@@ -352,7 +350,6 @@ def _replication_lag(lang: str) -> Chart:
         if round(w / apply_rate * 20) % 4 == 0 or w >= apply_rate * 0.95
     )
     return Chart(
-        id="replication-lag",
         title=_("More writes, longer replication lag"),
         caption=caption,
         figure=figure,
@@ -409,29 +406,7 @@ def _queue_backlog(lang: str) -> Chart:
         ],
         x_title=_("Time (s)"),
         y_title=_("Messages"),
-        shapes=[
-            {
-                "type": "rect",
-                "x0": outage[0],
-                "x1": outage[-1],
-                "y0": 0,
-                "y1": 1,
-                "yref": "paper",
-                "fillcolor": "token:--bad-soft",
-                "line": {"width": 0},
-                "layer": "below",
-            }
-        ],
-        annotations=[
-            {
-                "x": sum(outage[:2]) / 2,
-                "y": 0.98,
-                "yref": "paper",
-                "text": _("consumers down"),
-                "showarrow": False,
-                "font": {"color": "token:--bad"},
-            }
-        ],
+        **_marked_span(outage[0], outage[-1], _("consumers down")),
     )
     peak = max(samples, key=lambda sample: sample["depth"])
     caption = _(
@@ -449,7 +424,6 @@ def _queue_backlog(lang: str) -> Chart:
         if s["t"] % 5 == 0 or s is peak
     )
     return Chart(
-        id="queue-backlog",
         title=_("A queue absorbs a consumer outage"),
         caption=caption,
         figure=figure,
@@ -494,7 +468,6 @@ def _percentiles_vs_load(lang: str) -> Chart:
         if i % 4 == 3 or i == len(load) - 1
     )
     return Chart(
-        id="percentiles-vs-load",
         title=_("Tail latency moves first"),
         caption=caption,
         figure=figure,
@@ -535,7 +508,6 @@ def _hashing_moved_keys(lang: str) -> Chart:
         (label, f"{a:.0f}%", f"{b:.0f}%") for label, a, b in zip(labels, moved_mod, moved_ring, strict=True)
     )
     return Chart(
-        id="hashing-moved-keys",
         title=_("Adding a shard: how many keys must move"),
         caption=caption,
         figure=figure,
@@ -582,7 +554,6 @@ def _cache_hit_ratio(lang: str) -> Chart:
     }
     rows = tuple((_n(size, lang), f"{h:.0f}%", f"{100 - h:.0f}%") for size, h in zip(sizes, hit, strict=True))
     return Chart(
-        id="cache-hit-ratio",
         title=_("A small cache catches many reads"),
         caption=caption,
         figure=figure,
@@ -642,7 +613,6 @@ def _cdn_latency(lang: str) -> Chart:
         (name, _n(o, lang), _n(e, lang)) for name, o, e in zip(labels, from_origin, from_edge, strict=True)
     )
     return Chart(
-        id="cdn-latency",
         title=_("A CDN brings static files closer to far users"),
         caption=caption,
         figure=figure,
@@ -683,7 +653,6 @@ def _dc_failover_latency(lang: str) -> Chart:
     ) % {"region": names[failed], "before": _n(before[index], lang), "after": _n(after[index], lang)}
     rows = tuple((name, _n(b, lang), _n(a, lang)) for name, b, a in zip(labels, before, after, strict=True))
     return Chart(
-        id="dc-failover-latency",
         title=_("A data center outage reroutes users, at a latency cost"),
         caption=caption,
         figure=figure,
