@@ -588,6 +588,7 @@ def _set_cache(sim: Simulation, cmd: Command) -> None:
             cache.size_keys = size
             cache.cost_per_hour = cache_cost(size)
             cache.filled = min(cache.filled, float(size))
+            cache.memo_in = cache.memo2_in = -1.0  # size or TTL changed: recompute the curves
     if changed_topology:
         sim.relayout()
     sim.log("cache_changed", state=sim.cache_enabled, size_keys=size, ttl_s=ttl)

@@ -111,7 +111,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "cache {node} is empty: it warms up again",
         "캐시 {node}가 비었습니다: 다시 채워집니다",
     ),
-    "cdn_changed": ("CDN: {state}", "CDN: {state}"),
+    "cdn_changed": ("CDN: {state}", "CDN(콘텐츠 전송 네트워크): {state}"),
     "dc_added": ("data center {dc} opened in {region}", "{region}에 데이터 센터 {dc} 개설"),
     "dc_failed": ("data center {dc} is down", "데이터 센터 {dc} 다운"),
     "dc_rerouted": (

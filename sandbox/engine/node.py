@@ -10,11 +10,14 @@ would wait longer than `facts.REQUEST_TIMEOUT_S`); beyond the bound requests are
 A failed node serves nothing: every arrival, and the backlog it held when it died, is dropped.
 
 Latency is computed only when asked (frames, metrics), from the smoothed arrival rate λ̄ with the
-M/M/c formulas (`queueing.py`), plus the time to work off the backlog, backlog/(cμ):
+M/M/c formulas (`queueing.py`) and the time f = backlog/(cμ) to work off the fluid backlog. A
+request waits for whichever is longer, the backlog or the M/M/c queueing wait:
 
-    T = backlog/(cμ) + Wq + S,   S ~ Exp(μ),   P(Wq > t) = C·e^{−(cμ−λ̄)t}
+    T = max(f, Wq) + S,   S ~ Exp(μ),   P(Wq > t) = C·e^{−(cμ−λ̄)t}
 
-Above saturation λ̄ is capped at 99 % of cμ in the formulas; the backlog term then dominates.
+which is again an M/M/c response time, shifted by f, with waiting probability C' = C·e^{−(cμ−λ̄)f}
+(so mean = f + C'/(cμ−λ̄) + 1/μ, and with no backlog exactly the M/M/c one). Above saturation
+λ̄ is capped at 99 % of cμ in the formulas; the backlog term then dominates.
 """
 
 from __future__ import annotations
@@ -105,6 +108,11 @@ class Node:
         "age_s",
         "weight",
         "epoch",
+        "memo_in",
+        "memo_in2",
+        "memo_out",
+        "memo2_in",
+        "memo2_out",
         "_lat_key",
         "_lat",
     )
@@ -147,6 +155,13 @@ class Node:
         self.age_s = 0.0
         self.weight = 0.0
         self.epoch = 0  # bumped by every change of status a command makes; stale timers are ignored
+        # Memos of slow formulas (cache hit ratio and capacity, stale-read share): recomputed only
+        # when their inputs move by more than 0.1 %. Part of the state, so snapshots stay exact.
+        self.memo_in = -1.0
+        self.memo_in2 = -1.0
+        self.memo_out = 0.0
+        self.memo2_in = -1.0
+        self.memo2_out = 0.0
         self._lat_key: tuple[float, float, int, float, bool] | None = None
         self._lat: tuple[float, float, float, float, float, float] = (0.0, 0.0, 1.0, 1.0, 0.0, 0.0)
 
@@ -211,16 +226,18 @@ class Node:
     # --- latency (lazy)
 
     def latency(self) -> tuple[float, float, float, float, float, float]:
-        """(backlog wait s, Erlang C, μ, cμ − λ̄, mean response s, variance s²) for a serving node."""
+        """(backlog wait f s, waiting probability C', μ, cμ − λ̄, mean response s, variance s²)."""
         key = (self.lam_s, self.backlog, self.servers, self.rate, self.up)
         if key == self._lat_key:
             return self._lat
         mu = self.rate
         cap = self.cap
         lam = min(self.lam_s, RHO_CAP * cap)
-        wait_probability = erlang_c_cached(self.servers, lam / mu) if lam > 0.0 else 0.0
         spare = cap - lam
         fixed = self.backlog / cap
+        wait_probability = erlang_c_cached(self.servers, lam / mu) if lam > 0.0 else 0.0
+        if fixed > 0.0:
+            wait_probability *= math.exp(-spare * fixed)
         mean = fixed + wait_probability / spare + 1.0 / mu
         variance = 1.0 / (mu * mu) + (2.0 * wait_probability - wait_probability * wait_probability) / (
             spare * spare

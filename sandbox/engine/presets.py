@@ -135,7 +135,7 @@ _PRESETS = (
         "logs-metrics-automation",
         "Metrics and an event log, an autoscaling rule for the web tier, automatic failover.",
         (*ALWAYS, "automation", "faults", "topology", "replication"),
-        users=30_000,
+        users=20_000,
         web_servers=2,
         replicas=1,
         autoscaling=(
@@ -157,9 +157,9 @@ _PRESETS = (
         "db-scaling",
         "One master under growing load: scale it up to the largest machine, or shard it.",
         (*ALWAYS, "resize", "sharding", "faults"),
-        users=100_000,
+        users=120_000,
         web_servers=4,
-        web_size="s",
+        web_size="m",
         db_size="db-s",
         scenario=(
             (5.0, {"cmd": "set_shards", "count": 4}),

@@ -194,6 +194,8 @@ class Simulation:
         self.keys_moved_share = 0.0
         # derived (rebuilt from the above; never in snapshots)
         self._routes: dict[str, DataCenter | None] = {}
+        self._route_epoch = 0
+        self._replica_network: dict[str, float] = {}  # master → replica network delay (s)
         self._dirty = True
         self._metrics_cache: tuple[int, dict[str, Any]] | None = None
 
@@ -585,6 +587,15 @@ class Simulation:
             self._routes[region] = best
         for dc in self.dcs:
             dc.read_plan = self._read_plan(dc)
+        self._replica_network = {}
+        if self.master is not None:
+            master_dc = self.dc_of(self.master)
+            for replica in self.replicas:
+                hop = (
+                    facts.REPLICATION_NETWORK_MS / 1000.0 + _inter_dc_s(master_dc, self.dc_of(replica)) / 2.0
+                )
+                self._replica_network[replica.id] = hop
+        self._route_epoch += 1
         self._dirty = False
 
     def _read_plan(self, dc: DataCenter) -> list[tuple[Node, float, float]]:
@@ -670,11 +681,16 @@ class Simulation:
         if sticky and total_sessions > 0.0:
             for server in servers:
                 server.weight = server.sessions / total_sessions
+            pool.weights_epoch = -1
             routed = 1.0
+        elif pool.weights_epoch != self._route_epoch or self.lb_algorithm == "least_connections":
+            routed = pool.routed = self._algorithm_weights(servers)
+            pool.weights_epoch = self._route_epoch
         else:
-            routed = self._algorithm_weights(servers)
+            routed = pool.routed
         rejected = 0.0
         served_total = 0.0
+        errors = 0.0
         check_sessions = stateful and not sticky and total_sessions > 0.0
         dynamic = pool.mix[1] + pool.mix[2]
         for server in servers:
@@ -687,7 +703,7 @@ class Simulation:
             if check_sessions and served > 0.0:
                 rejected += served * dynamic * (1.0 - server.sessions / total_sessions)
             served_total += served
-        errors = sum(server.dropped for server in servers)
+            errors += server.dropped
         if routed <= 0.0:
             errors += lam  # no server to send it to
         if rejected > 0.0:
@@ -784,16 +800,19 @@ class Simulation:
 
     def _cache_flow(self, dc: DataCenter, reads: float) -> float:
         """Reads through the cache nodes; returns the reads that reach the database (misses)."""
-        routable = [c for c in dc.caches if c.routable]
+        caches = dc.caches
+        n = 0
+        for cache in caches:
+            if cache.routable:
+                n += 1
         to_db = 0.0
-        if not routable:
-            for cache in dc.caches:
+        if n == 0:
+            for cache in caches:
                 cache.idle()
             return reads
-        n = len(routable)
         each = reads / n
         ttl = self.cache_ttl_s
-        for cache in dc.caches:
+        for cache in caches:
             if not cache.routable:
                 cache.idle()
                 continue
@@ -802,8 +821,16 @@ class Simulation:
             if not cache.up:
                 continue
             cluster_rate = cache.lam_s * n
-            capacity = min(float(cache.size_keys), popularity.cached_keys(cluster_rate * ttl) / n)
-            hit = popularity.hit_ratio(cache.filled * n, cluster_rate, ttl) if cache.filled > 0.0 else 0.0
+            if _moved(cluster_rate, cache.memo2_in):
+                cache.memo2_in = cluster_rate
+                cache.memo2_out = min(float(cache.size_keys), popularity.cached_keys(cluster_rate * ttl) / n)
+            capacity = cache.memo2_out
+            filled = cache.filled * n
+            if _moved(filled, cache.memo_in) or _moved(cluster_rate, cache.memo_in2):
+                cache.memo_in = filled
+                cache.memo_in2 = cluster_rate
+                cache.memo_out = popularity.hit_ratio(filled, cluster_rate, ttl) if filled > 0.0 else 0.0
+            hit = cache.memo_out
             cache.hit = hit
             misses = served * (1.0 - hit)
             to_db += misses
@@ -860,22 +887,25 @@ class Simulation:
     def _replication_flow(self, master: Node) -> None:
         written = self.write_rps
         smoothed = self.write_rate_s
-        master_dc = self.dc_of(master)
+        network = self._replica_network
         for replica in self.replicas:
             if replica.role != "replica":
                 continue
             rate = replica.cap
             if replica.up:
-                replica.apply_backlog = max(0.0, replica.apply_backlog + (written - rate) * DT)
+                backlog = replica.apply_backlog + (written - rate) * DT
+                replica.apply_backlog = backlog if backlog > 0.0 else 0.0
             else:
                 replica.apply_backlog += written * DT
             queueing = 1.0 / (rate - smoothed) if smoothed < 0.99 * rate else 100.0 / rate
-            network = (
-                facts.REPLICATION_NETWORK_MS / 1000.0 + _inter_dc_s(master_dc, self.dc_of(replica)) / 2.0
-            )
-            replica.lag_s = network + replica.apply_backlog / rate + queueing
+            lag = network.get(replica.id, 0.0) + replica.apply_backlog / rate + queueing
+            replica.lag_s = lag
             if replica.served > 0.0 and replica.up:
-                self.stale_reads += replica.served * popularity.stale_share(smoothed, replica.lag_s) * DT
+                if _moved(smoothed, replica.memo_in) or _moved(lag, replica.memo_in2):
+                    replica.memo_in = smoothed
+                    replica.memo_in2 = lag
+                    replica.memo_out = popularity.stale_share(smoothed, lag)
+                self.stale_reads += replica.served * replica.memo_out * DT
 
     # --- message queue
 
@@ -1181,6 +1211,11 @@ def _wait_quantile(wait_probability: float, spare: float, p: float) -> float:
     if wait_probability <= 1.0 - p:
         return 0.0
     return math.log(wait_probability / (1.0 - p)) / spare
+
+
+def _moved(value: float, remembered: float) -> bool:
+    """Whether `value` differs from the memo's input by more than 1 % (or the memo is empty)."""
+    return abs(value - remembered) > 0.01 * abs(value) or remembered < 0.0
 
 
 def _inter_dc_s(a: DataCenter, b: DataCenter) -> float:

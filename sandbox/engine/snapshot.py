@@ -73,7 +73,7 @@ SIM_FIELDS = (
     "keys_moved_share",
 )
 NODE_FIELDS = tuple(name for name in Node.__slots__ if not name.startswith("_"))
-POOL_FIELDS = tuple(name for name in Pool.__slots__ if name != "servers")
+POOL_FIELDS = tuple(name for name in Pool.__slots__ if name not in ("servers", "routed", "weights_epoch"))
 DC_SCALARS = ("id", "region", "failed", "routed", "in_rps", "users", "entry_lost", "flows_out")
 
 

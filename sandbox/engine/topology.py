@@ -29,6 +29,8 @@ class Pool:
         "mix",
         "rejected",
         "hash_members",
+        "routed",
+        "weights_epoch",
     )
 
     def __init__(self, service: str, dc: str, share: float) -> None:
@@ -42,6 +44,8 @@ class Pool:
         self.mix = [1.0, 0.0, 0.0]  # composition of what arrives, for splitting what is served
         self.rejected = 0.0  # dynamic requests that found no session (stateful, not sticky)
         self.hash_members = 0  # servers the ip hash spread users over (stateful tier)
+        self.routed = 0.0  # 1 when the load balancer has a server to send to (derived)
+        self.weights_epoch = -1  # the route epoch the servers' weights were computed for (derived)
 
     @property
     def group_id(self) -> str:
