@@ -11,6 +11,15 @@ from config.language import LANGUAGE_CODES
 
 MESSAGE_TYPES = ("command", "visibility", "keyframe")
 
+# Abuse limits of one socket (docs/lab-socket.md).
+MESSAGE_MAX_BYTES = 16 * 1024  # a bigger message is refused (`message_too_big`) ...
+OVERSIZE_CLOSE_AFTER = 3  # ... and the third within OVERSIZE_WINDOW_S closes the socket with 1009
+OVERSIZE_WINDOW_S = 10.0
+MESSAGES_PER_S = 20  # more in one second: `too_many_commands`, the message is dropped ...
+FLOOD_CLOSE_AFTER = 40  # ... and this many dropped within FLOOD_WINDOW_S closes with 1008
+FLOOD_WINDOW_S = 10.0
+LIMITS = {"message_bytes": MESSAGE_MAX_BYTES, "messages_per_s": MESSAGES_PER_S}
+
 # key -> (English, Korean). Placeholders are the error's params.
 SOCKET_MESSAGES: Mapping[str, tuple[str, str]] = {
     "json_malformed": (
@@ -53,6 +62,10 @@ SOCKET_MESSAGES: Mapping[str, tuple[str, str]] = {
     "lab_forbidden": (
         "This lab belongs to someone else. Open its share link to get your own copy.",
         "다른 사람의 실험실입니다. 공유 링크를 열면 내 사본이 생깁니다.",
+    ),
+    "command_failed": (
+        "The lab could not carry out this command (a fault on our side); it keeps running.",
+        "실험실이 이 명령을 처리하지 못했습니다(서버 쪽 문제). 실험실은 계속 돌아갑니다.",
     ),
     "lab_unavailable": (
         "The lab did not answer in time; please try again in a moment.",
