@@ -13,7 +13,7 @@ need the JSON form.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sandbox.engine.commands import COMMAND_KEY, Command, CommandError, parse_command
@@ -109,11 +109,16 @@ def simulate(
     seed: int = 1,
     users: int | None = None,
     at: Sequence[tuple[float, Command]] = (),
+    play: bool = False,
     lang: str = "en",
 ) -> Iterator[dict[str, Any]]:
-    """Run `preset` for `seconds` with the timed commands; one record per simulated second."""
+    """Run `preset` for `seconds` with the timed commands (and, with `play`, the preset's own
+    default scenario); one record per simulated second."""
     sim = Simulation.from_preset(preset, seed=seed, users=users)
-    scenario = Scenario.from_list(at)
+    steps: list[tuple[float, Command | Mapping[str, object]]] = list(at)
+    if play:
+        steps.extend(PRESETS[preset].scenario)
+    scenario = Scenario.from_list(steps)
     for record in scenario.run(sim, seconds, lang=lang):
         out: dict[str, Any] = {name: record[name] for name in CLI_FIELDS}
         out["events"] = [
@@ -128,7 +133,13 @@ def simulate(
 
 
 def preset_lines() -> list[str]:
-    return [f"{name:<24} {spec.summary}" for name, spec in PRESETS.items()]
+    lines = []
+    for name, spec in PRESETS.items():
+        lines.append(f"{name:<24} {spec.summary}")
+        for at, raw in spec.scenario:
+            fields = ",".join(f"{k}={v}" for k, v in raw.items() if k != "cmd")
+            lines.append(f"{'':<24}   --play: at {at:g} s {raw['cmd']}{':' + fields if fields else ''}")
+    return lines
 
 
 def text_line(record: dict[str, Any]) -> str:

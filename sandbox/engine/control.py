@@ -884,18 +884,23 @@ def autoscale(sim: Simulation) -> None:
             )
         elif util < workers.target * facts.AUTOSCALE_SCALE_IN_FACTOR and count > workers.min:
             target = count - 1
+        target = min(target, facts.MAX_NODES_PER_TIER)
         if target != count:
-            target = min(target, facts.MAX_NODES_PER_TIER)
-            key = "autoscaled_out" if target > count else "autoscaled_in"
             while len(sim.workers) < target:
                 node = make_worker(sim.new_id("worker"), sim.dcs[0])
                 node.set_status(STARTING)
                 sim.workers.append(node)
                 sim.schedule(facts.SERVER_START_S, "boot", f"{node.id}|{node.epoch}")
-            removed = sim.workers[target:]
+                sim.log(
+                    "autoscaled_out",
+                    node=node.id,
+                    tier="worker",
+                    util_pct=_pct(util),
+                    target_pct=_pct(workers.target),
+                )
+            for node in sim.workers[target:]:
+                sim.log("autoscaled_in", node=node.id, tier="worker", util_pct=_pct(util))
             del sim.workers[target:]
-            name = sim.workers[-1].id if key == "autoscaled_out" else (removed[0].id if removed else "-")
-            sim.log(key, node=name, tier="worker", util_pct=_pct(util), target_pct=_pct(workers.target))
             workers.cooldown_until_s = now + workers.cooldown_s
             sim.relayout()
 

@@ -30,8 +30,8 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "헬스 체크: {node} 다운 감지({after_s}초 후). 대신할 서버가 없습니다",
     ),
     "back_in_rotation": (
-        "health check: {node} is healthy and receives traffic again",
-        "헬스 체크: {node} 정상, 다시 트래픽을 받습니다",
+        "health check: {node} is healthy and receives traffic",
+        "헬스 체크: {node} 정상, 트래픽을 받습니다",
     ),
     "master_failure_detected": (
         "failure of master {node} detected after {after_s} s",

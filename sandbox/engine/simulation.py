@@ -196,6 +196,7 @@ class Simulation:
         self._routes: dict[str, DataCenter | None] = {}
         self._route_epoch = 0
         self._replica_network: dict[str, float] = {}  # master → replica network delay (s)
+        self._db_nodes: list[Node] = []
         self._dirty = True
         self._metrics_cache: tuple[int, dict[str, Any]] | None = None
 
@@ -374,6 +375,7 @@ class Simulation:
         nodes.extend(self.workers)
         self.nodes = nodes
         self.by_id = {node.id: node for node in nodes}
+        self._db_nodes = self._list_db_nodes()
         self.groups = groups
         self.edges = self._build_edges()
         self._dirty = True
@@ -420,6 +422,10 @@ class Simulation:
         return dc.lb if dc.lb is not None else dc.main_pool.servers[0]
 
     def db_nodes(self) -> list[Node]:
+        """The database nodes: the shards, or the master and its replicas (as of the last relink)."""
+        return self._db_nodes
+
+    def _list_db_nodes(self) -> list[Node]:
         if self.shards:
             return list(self.shards)
         return ([self.master] if self.master is not None else []) + list(self.replicas)
@@ -919,7 +925,10 @@ class Simulation:
         errors = queue.dropped
         self.orders_rps = accepted if queue.up else 0.0
         queue.messages += accepted * DT
-        capacity = sum(worker.cap for worker in self.workers if worker.up)
+        capacity = 0.0
+        for worker in self.workers:
+            if worker.up:
+                capacity += worker.cap
         consumed = min(queue.messages, capacity * DT)
         queue.messages -= consumed
         rate = consumed * RATE_PER_TICK
@@ -1068,28 +1077,50 @@ class Simulation:
                 best = min(best, delay + 1.0 / replica.cap)
         return 0.0 if best == math.inf else best
 
-    def metrics(self) -> dict[str, Any]:
-        """Aggregate metrics of the last tick (latency in ms, rates per second, counters so far)."""
-        if self._metrics_cache is not None and self._metrics_cache[0] == self.tick:
-            return self._metrics_cache[1]
+    def latency_summary(self) -> dict[str, Any]:
+        """End-to-end latency of the last tick: mean and p50/p95/p99 (ms), and per region the mean
+        and the static files' mean. The costly part of `metrics()` (a root search per percentile)."""
         paths, by_region, static_by_region = self._paths()
         overall = summarize(paths)
-        offered = self.offered_rps
-        regions: dict[str, dict[str, Any]] = {}
+        regions: dict[str, dict[str, float]] = {}
         for region, region_paths in by_region.items():
             weight = sum(p.weight for p in region_paths)
             static_weight = sum(p.weight for p in static_by_region[region])
-            route = self._routes.get(region)
             regions[region] = {
-                "users": round(self.users_now * self.traffic.region_shares[region]),
-                "rps": _r(self.region_rps.get(region, 0.0)),
-                "dc": route.id if route is not None else None,
                 "mean_ms": _ms(sum(p.weight * p.mean_s for p in region_paths) / weight if weight else 0.0),
                 "static_ms": _ms(
                     sum(p.weight * p.mean_s for p in static_by_region[region]) / static_weight
                     if static_weight
                     else 0.0
                 ),
+            }
+        return {
+            "mean_ms": _ms(overall["mean"]),
+            "p50_ms": _ms(overall["p50"]),
+            "p95_ms": _ms(overall["p95"]),
+            "p99_ms": _ms(overall["p99"]),
+            "regions": regions,
+        }
+
+    def metrics(self, latency: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Aggregate metrics of the last tick (latency in ms, rates per second, counters so far).
+
+        `latency`: a `latency_summary()` computed earlier, to reuse instead of a fresh one (the
+        frame encoder refreshes percentiles at 2 Hz; everything else is always of this tick)."""
+        if latency is None and self._metrics_cache is not None and self._metrics_cache[0] == self.tick:
+            return self._metrics_cache[1]
+        summary = latency if latency is not None else self.latency_summary()
+        offered = self.offered_rps
+        regions: dict[str, dict[str, Any]] = {}
+        for region in self.traffic.region_shares:
+            route = self._routes.get(region)
+            region_latency = summary["regions"].get(region, {"mean_ms": 0.0, "static_ms": 0.0})
+            regions[region] = {
+                "users": round(self.users_now * self.traffic.region_shares[region]),
+                "rps": _r(self.region_rps.get(region, 0.0)),
+                "dc": route.id if route is not None else None,
+                "mean_ms": region_latency["mean_ms"],
+                "static_ms": region_latency["static_ms"],
             }
         cost_by_tier: dict[str, float] = {}
         for node in self.nodes:
@@ -1120,10 +1151,10 @@ class Simulation:
             "availability_total": round(1.0 - self.errors_total / self.requests_total, 6)
             if self.requests_total > 0
             else 1.0,
-            "mean_ms": _ms(overall["mean"]),
-            "p50_ms": _ms(overall["p50"]),
-            "p95_ms": _ms(overall["p95"]),
-            "p99_ms": _ms(overall["p99"]),
+            "mean_ms": summary["mean_ms"],
+            "p50_ms": summary["p50_ms"],
+            "p95_ms": summary["p95_ms"],
+            "p99_ms": summary["p99_ms"],
             "sessions": round(sessions),
             "sessions_lost": round(self.sessions_lost),
             "session_misses": round(self.session_misses),
@@ -1148,7 +1179,8 @@ class Simulation:
             "regions": regions,
             "services": self._service_metrics(),
         }
-        self._metrics_cache = (self.tick, out)
+        if latency is None:
+            self._metrics_cache = (self.tick, out)
         return out
 
     def _service_metrics(self) -> dict[str, dict[str, float]]:

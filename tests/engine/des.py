@@ -36,11 +36,11 @@ def engine_network(*, rps: float, web_servers: int, web_size: str, db_size: str,
     )
     users = round(rps / sim.traffic.requests_per_user_s)
     sim.apply({"cmd": "set_users", "users": users})
-    for _ in range(web_servers - 2):
-        sim.apply({"cmd": "add_server", "tier": "web"})
     for node in list(sim.web_nodes()):
         if node.size != web_size:
             sim.apply({"cmd": "resize_node", "node": node.id, "size": web_size})
+    for _ in range(web_servers - 2):
+        sim.apply({"cmd": "add_server", "tier": "web", "size": web_size})
     sim.apply({"cmd": "resize_node", "node": "db-1", "size": db_size})
     sim.step(round(10 * facts.TICKS_PER_SECOND))  # boots, resizes and health checks are over
     return sim

@@ -79,7 +79,7 @@ def test_another_seed_gives_another_run() -> None:
 
 def test_deltas_applied_to_the_keyframe_rebuild_the_state() -> None:
     sim = Simulation.from_preset("full", seed=3)
-    encoder = FrameEncoder(sim)
+    encoder = FrameEncoder(sim, latency_every_ticks=1)
     decoder = Decoder()
     pending = list(SCRIPT)
     for _ in range(150):
@@ -92,6 +92,20 @@ def test_deltas_applied_to_the_keyframe_rebuild_the_state() -> None:
         assert decoder.state["state"] == json.loads(json.dumps(truth["state"]))
         assert decoder.state["metrics"] == json.loads(json.dumps(truth["metrics"]))
         assert decoder.state["settings"] == json.loads(json.dumps(truth["settings"]))
+
+
+def test_latency_percentiles_are_refreshed_at_two_hertz() -> None:
+    sim = Simulation.from_preset("web-tier")
+    encoder = FrameEncoder(sim)
+    encoder.frame()
+    p95 = METRIC_FIELDS.index("p95_ms")
+    refreshed = []
+    for _ in range(20):
+        sim.apply({"cmd": "set_users", "users": 20_000 + 1_000 * sim.tick})
+        sim.step()
+        frame = encoder.frame()
+        refreshed.append(p95 in frame.get("m", [])[::2])  # type: ignore[index]
+    assert refreshed == [tick % 5 == 4 for tick in range(20)]
 
 
 def test_a_keyframe_describes_the_topology() -> None:

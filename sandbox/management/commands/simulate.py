@@ -59,6 +59,9 @@ class Command(BaseCommand):
             metavar=("SECONDS", "COMMAND"),
             help="apply COMMAND at SECONDS of simulated time (repeatable)",
         )
+        parser.add_argument(
+            "--play", action="store_true", help="also play the preset's default scenario (see --list-presets)"
+        )
         parser.add_argument("--json", action="store_true", help="print one JSON object per simulated second")
         parser.add_argument("--list-presets", action="store_true", help="list the presets and exit")
 
@@ -91,7 +94,9 @@ class Command(BaseCommand):
         except EngineCommandError as error:
             raise CommandError(f"--at: {error.message(lang)}", returncode=2) from None
         refused: list[str] = []
-        for record in simulate(preset, seconds=seconds, seed=options["seed"], users=users, at=at, lang=lang):
+        for record in simulate(
+            preset, seconds=seconds, seed=options["seed"], users=users, at=at, play=options["play"], lang=lang
+        ):
             refused.extend(f"{error['t']:.1f} s: {error['message']}" for error in record.get("errors", []))
             if options["json"]:
                 self.stdout.write(json.dumps(record, ensure_ascii=False))
