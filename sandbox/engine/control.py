@@ -232,7 +232,7 @@ def on_timer(sim: Simulation, kind: str, target: str) -> None:
 def resize_timer(sim: Simulation, node: Node, index: int) -> None:
     resize(node, index)
     node.set_status(UP)
-    sim._dirty = True
+    sim.relayout()  # the node's size, capacity and cost changed: viewers need a keyframe
     sim.log("node_resized", node=node.id, size=node.size)
 
 
@@ -577,7 +577,6 @@ def _set_cache(sim: Simulation, cmd: Command) -> None:
     assert size is not None and ttl is not None
     sim.cache_size_keys = size
     sim.cache_ttl_s = ttl
-    changed_topology = enabled != sim.cache_enabled
     sim.cache_enabled = bool(enabled)
     for dc in sim.dcs:
         if not enabled:
@@ -589,8 +588,7 @@ def _set_cache(sim: Simulation, cmd: Command) -> None:
             cache.cost_per_hour = cache_cost(size)
             cache.filled = min(cache.filled, float(size))
             cache.memo_in = cache.memo2_in = -1.0  # size or TTL changed: recompute the curves
-    if changed_topology:
-        sim.relayout()
+    sim.relayout()  # nodes, or their size and cost, changed
     sim.log("cache_changed", state=sim.cache_enabled, size_keys=size, ttl_s=ttl)
 
 

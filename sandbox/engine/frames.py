@@ -49,21 +49,20 @@ KEYFRAME_EVENTS = 20
 
 
 def sig(value: float, digits: int = 3) -> float | int:
-    """Round to `digits` significant digits; integers stay integers (shorter JSON)."""
-    if value == 0.0 or not math.isfinite(value):
+    """Round to `digits` significant digits; whole numbers become ints (shorter JSON)."""
+    if value == 0.0 or not -1e15 < value < 1e15:
         return 0
-    rounded = float(f"{value:.{digits}g}")
-    return int(rounded) if rounded == int(rounded) and abs(rounded) < 1e15 else rounded
+    places = digits - 1 - math.floor(math.log10(abs(value)))
+    rounded = round(value, places)
+    return int(rounded) if places <= 0 or rounded.is_integer() else rounded
 
 
-def node_values(sim: Simulation, node: Node) -> list[object]:
+def node_values(sim: Simulation, node: Node, latency: object = None) -> list[object]:
+    """A node's row of dynamic values, in NODE_FIELDS order (`latency` in ms, already rounded)."""
     tier = node.tier
     if tier in ("clients", "dns"):
         rps = sim.region_rps.get(node.region or "", 0.0) if tier == "clients" else 0.0
         return ["up", None, sig(rps), None, None, None, None, None, None]
-    latency: object = None
-    if node.up:
-        latency = sig(node.mean_latency_s() * 1000.0)
     sessions: object = None
     if tier == "web" and sim.session_mode == "stateful" and node.service == "web" or tier == "session":
         sessions = sig(node.sessions)
@@ -75,7 +74,7 @@ def node_values(sim: Simulation, node: Node) -> list[object]:
         round(min(1.0, max(0.0, node.util)), 2),
         sig(node.lam),
         sig(node.dropped + _rejected(sim, node)),
-        latency,
+        latency if node.up else None,
         sig(backlog),
         sessions,
         lag,
@@ -252,17 +251,11 @@ def settings(sim: Simulation) -> dict[str, object]:
     }
 
 
-def _label(node: Node) -> str:
-    if node.tier == "db" and node.role in ("master", "replica"):
-        return f"{node.id} ({node.role})"
-    return node.id
-
-
 def _node_info(node: Node) -> dict[str, object]:
     return {
         "id": node.id,
         "tier": node.tier,
-        "label": _label(node),
+        "label": node.id if node.tier != "clients" else node.region,
         "role": node.role,
         "size": node.size,
         "dc": node.dc,
@@ -296,9 +289,10 @@ LATENCY_EVERY_TICKS = 5  # end-to-end percentiles are refreshed at 2 Hz (charts 
 class FrameEncoder:
     """Turns a simulation's state into frames for one viewer (it remembers what it sent).
 
-    Everything in a frame is of the current tick except the end-to-end latency figures (mean,
-    p50/p95/p99, per-region means), which the encoder refreshes every `latency_every_ticks`
-    ticks and on every keyframe: they are the one costly part of the metrics."""
+    Everything in a frame is of the current tick except the latency figures (each node's mean
+    latency, and end to end: mean, p50/p95/p99, per-region means), which the encoder refreshes
+    every `latency_every_ticks` ticks and on every keyframe: they are the costly part of a frame
+    (an Erlang C per node, a root search per percentile)."""
 
     def __init__(
         self, sim: Simulation, *, lang: str | None = None, latency_every_ticks: int = LATENCY_EVERY_TICKS
@@ -323,12 +317,27 @@ class FrameEncoder:
             return self.keyframe()
         return self.delta()
 
-    def _current_metrics(self, fresh: bool) -> dict[str, Any]:
+    def _refresh_latency(self, force: bool) -> bool:
+        """Recompute the latency figures if they are due (or forced); say whether they were."""
         sim = self.sim
-        if fresh or self._latency is None or sim.tick - self._latency_tick >= self.latency_every_ticks:
+        if force or self._latency is None or sim.tick - self._latency_tick >= self.latency_every_ticks:
             self._latency = sim.latency_summary()
             self._latency_tick = sim.tick
-        return sim.metrics(self._latency)
+            return True
+        return False
+
+    def _node_rows(self, fresh: bool) -> list[list[object]]:
+        """Node rows; a node's mean latency is recomputed only with the other latency figures."""
+        rows = []
+        previous = self._nodes if not fresh and len(self._nodes) == len(self.sim.nodes) else None
+        for index, node in enumerate(self.sim.nodes):
+            latency: object = None
+            if node.up and node.tier not in ("clients", "dns"):
+                latency = previous[index][4] if previous is not None else None
+                if latency is None:
+                    latency = sig(node.mean_latency_s() * 1000.0)
+            rows.append(node_values(self.sim, node, latency))
+        return rows
 
     def _events(self, since: int) -> list[dict[str, object]]:
         events = self.sim.events_since(since)
@@ -340,9 +349,11 @@ class FrameEncoder:
         sim = self.sim
         self.seq += 1
         self._version = sim.topology_version
-        self._nodes = [node_values(sim, node) for node in sim.nodes]
+        self._refresh_latency(force=True)
+        assert self._latency is not None
+        self._nodes = self._node_rows(fresh=True)
         self._edges = [_edge_values(v) for v in edge_rates(sim)]
-        self._metrics = metric_values(self._current_metrics(fresh=True))
+        self._metrics = metric_values(sim.metrics(self._latency))
         self._dcs = [dc_status(sim, i) for i in range(len(sim.dcs))]
         self._settings = settings(sim)
         recent = sim.events[-KEYFRAME_EVENTS:]
@@ -385,13 +396,15 @@ class FrameEncoder:
         sim = self.sim
         self.seq += 1
         out: dict[str, object] = {"type": "delta", "seq": self.seq, "tick": sim.tick, "t": sim.time_s}
-        changed_nodes = _diff_rows(self._nodes, [node_values(sim, node) for node in sim.nodes])
+        fresh = self._refresh_latency(force=False)
+        assert self._latency is not None
+        changed_nodes = _diff_rows(self._nodes, self._node_rows(fresh))
         if changed_nodes:
             out["n"] = changed_nodes
         changed_edges = _diff_rows(self._edges, [_edge_values(v) for v in edge_rates(sim)])
         if changed_edges:
             out["e"] = changed_edges
-        metrics = metric_values(self._current_metrics(fresh=False))
+        metrics = metric_values(sim.metrics(self._latency))
         changed_metrics: list[object] = []
         for index, (old, new) in enumerate(zip(self._metrics, metrics, strict=True)):
             if old != new:

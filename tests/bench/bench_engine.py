@@ -33,7 +33,8 @@ HOUR_TICKS = 3600 * facts.TICKS_PER_SECOND
 def fifty_nodes(users: int | None = None, seed: int = 1) -> Simulation:
     """The full lab grown to exactly 50 nodes: 3 data centers, CDN, caches, replicas, queue, consumers."""
     sim = Simulation.from_preset("full", seed=seed, users=users)
-    sim.apply({"cmd": "set_autoscaling", "tier": "web", "enabled": False})
+    sim.apply({"cmd": "set_autoscaling", "tier": "web", "enabled": False})  # a fixed topology
+    sim.apply({"cmd": "set_autoscaling", "tier": "worker", "enabled": False})
     sim.apply({"cmd": "add_data_center", "region": "eu-west"})
     for dc in ("dc-1", "dc-2", "dc-3"):
         for _ in range(2):
