@@ -11,6 +11,7 @@ See docs/protocol.md for the command and frame protocol.
 
 from sandbox.engine.commands import (
     COMMAND_SPECS,
+    CONTROL_GROUPS,
     Command,
     CommandError,
     CommandSpec,
@@ -25,6 +26,7 @@ from sandbox.engine.simulation import Event, Simulation
 
 __all__ = [
     "COMMAND_SPECS",
+    "CONTROL_GROUPS",
     "PRESETS",
     "Command",
     "CommandError",

@@ -35,6 +35,24 @@ AUTOSCALING_TIERS = ("web", "worker")
 SERVICE_NAMES = ("orders", "search", "accounts", "media", "payments")
 RELATIVE_SIZES = ("up", "down")
 MAX_SEED = 2**31 - 1
+# The control groups a lab can show (a command's `group`; a preset's `controls`), in panel order.
+CONTROL_GROUPS = (
+    "traffic",
+    "topology",
+    "faults",
+    "sessions",
+    "load_balancer",
+    "resize",
+    "replication",
+    "automation",
+    "cache",
+    "cdn",
+    "data_centers",
+    "queue",
+    "sharding",
+    "services",
+    "lab",
+)
 
 
 @dataclass(frozen=True)

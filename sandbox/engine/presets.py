@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sandbox.engine import facts
+from sandbox.engine.commands import CONTROL_GROUPS
 
 ALWAYS = ("traffic", "lab")
 
@@ -207,22 +208,7 @@ _PRESETS = (
     PresetSpec(
         "full",
         "Everything together: CDN, two data centers, stateless tier, cache, replicas, queue, autoscaling.",
-        (
-            *ALWAYS,
-            "topology",
-            "resize",
-            "faults",
-            "load_balancer",
-            "sessions",
-            "replication",
-            "automation",
-            "cache",
-            "cdn",
-            "data_centers",
-            "queue",
-            "sharding",
-            "services",
-        ),
+        CONTROL_GROUPS,
         users=300_000,
         region_shares={"ap-northeast": 0.5, "us-east": 0.3, "eu-west": 0.2},
         data_centers=("ap-northeast", "us-east"),

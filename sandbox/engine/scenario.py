@@ -33,6 +33,30 @@ class Scenario:
     def to_list(self) -> list[dict[str, object]]:
         return [{"t": at, "command": command.to_raw()} for at, command in self.steps]
 
+    def play(
+        self,
+        sim: Simulation,
+        ticks: int,
+        *,
+        errors: list[dict[str, object]] | None = None,
+        lang: str | None = None,
+    ) -> Iterator[int]:
+        """Advance `sim` tick by tick for `ticks` ticks, applying each command when its time comes
+        (times count from the first tick played); yield the number of ticks done after each.
+        A refused command is appended to `errors` (if given) and the run goes on."""
+        pending = list(self.steps)
+        for done in range(ticks):
+            now = done / facts.TICKS_PER_SECOND
+            while pending and pending[0][0] <= now + 1e-9:
+                _at, command = pending.pop(0)
+                try:
+                    sim.apply(command)
+                except CommandError as error:
+                    if errors is not None:
+                        errors.append({"t": now, "command": command.to_raw(), **error.to_dict(lang)})
+            sim.step()
+            yield done + 1
+
     def run(
         self, sim: Simulation, seconds: float, *, every_s: float = 1.0, lang: str | None = None
     ) -> Iterator[dict[str, Any]]:
@@ -43,30 +67,22 @@ class Scenario:
         start_tick = sim.tick
         total_ticks = round(seconds * facts.TICKS_PER_SECOND)
         every_ticks = max(1, round(every_s * facts.TICKS_PER_SECOND))
-        pending = list(self.steps)
         event_seq = sim.event_seq
         requests_before, errors_before = sim.requests_total, sim.errors_total
         errors: list[dict[str, object]] = []
-        for done in range(total_ticks):
-            now = done / facts.TICKS_PER_SECOND
-            while pending and pending[0][0] <= now + 1e-9:
-                _at, command = pending.pop(0)
-                try:
-                    sim.apply(command)
-                except CommandError as error:
-                    errors.append({"t": now, "command": command.to_raw(), **error.to_dict(lang)})
-            sim.step()
-            if (done + 1) % every_ticks == 0 or done + 1 == total_ticks:
-                record = dict(sim.metrics())
-                record["t"] = round((sim.tick - start_tick) / facts.TICKS_PER_SECOND, 3)
-                requests = sim.requests_total - requests_before
-                failed = sim.errors_total - errors_before
-                requests_before, errors_before = sim.requests_total, sim.errors_total
-                record["error_rate"] = round(min(1.0, failed / requests), 6) if requests > 0 else 0.0
-                record["availability"] = round(1.0 - record["error_rate"], 6)
-                record["events"] = [event.to_dict(lang) for event in sim.events_since(event_seq)]
-                event_seq = sim.event_seq
-                if errors:
-                    record["errors"] = errors
-                    errors = []
-                yield record
+        for done in self.play(sim, total_ticks, errors=errors, lang=lang):
+            if done % every_ticks and done != total_ticks:
+                continue
+            record = dict(sim.metrics())
+            record["t"] = round((sim.tick - start_tick) / facts.TICKS_PER_SECOND, 3)
+            requests = sim.requests_total - requests_before
+            failed = sim.errors_total - errors_before
+            requests_before, errors_before = sim.requests_total, sim.errors_total
+            record["error_rate"] = round(min(1.0, failed / requests), 6) if requests > 0 else 0.0
+            record["availability"] = round(1.0 - record["error_rate"], 6)
+            record["events"] = [event.to_dict(lang) for event in sim.events_since(event_seq)]
+            event_seq = sim.event_seq
+            if errors:
+                record["errors"] = list(errors)
+                errors.clear()
+            yield record

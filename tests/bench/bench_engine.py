@@ -98,12 +98,8 @@ def delta_sizes(preset: str, ticks: int = 400) -> tuple[float, int, int]:
     sim = Simulation.from_preset(preset)
     encoder = FrameEncoder(sim, lang="ko")
     keyframe = len(FrameEncoder.encode(encoder.frame()).encode())
-    pending = list(Scenario.from_list(PRESETS[preset].scenario).steps)
     sizes = []
-    for _ in range(ticks):
-        while pending and pending[0][0] <= sim.time_s:
-            sim.apply(pending.pop(0)[1])
-        sim.step()
+    for _ in Scenario.from_list(PRESETS[preset].scenario).play(sim, ticks):
         frame = encoder.frame()
         if frame["type"] == "delta":
             sizes.append(len(FrameEncoder.encode(frame).encode()))

@@ -231,3 +231,12 @@ def test_every_engine_command_is_documented() -> None:
     text = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text()
     for name in COMMAND_SPECS:
         assert f"`{name}`" in text, name
+
+
+def test_control_groups_cover_every_command_and_preset() -> None:
+    from sandbox.engine import CONTROL_GROUPS, PRESETS
+
+    assert {spec.group for spec in COMMAND_SPECS.values()} == set(CONTROL_GROUPS)
+    for preset in PRESETS.values():
+        assert set(preset.controls) <= set(CONTROL_GROUPS), preset.name
+        assert "traffic" in preset.controls and "lab" in preset.controls

@@ -27,12 +27,8 @@ SCRIPT = [
 def frame_stream(preset: str, seed: int, seconds: float = 15.0) -> list[str]:
     sim = Simulation.from_preset(preset, seed=seed)
     encoder = FrameEncoder(sim, lang="en")
-    pending = list(SCRIPT) if preset == "full" else []
     frames = [FrameEncoder.encode(encoder.frame())]
-    for _ in range(round(seconds * 10)):
-        while pending and pending[0][0] <= sim.time_s:
-            sim.apply(pending.pop(0)[1])
-        sim.step()
+    for _ in Scenario.from_list(SCRIPT).play(sim, round(seconds * 10)):
         frames.append(FrameEncoder.encode(encoder.frame()))
     return frames
 
@@ -73,6 +69,18 @@ def test_same_seed_and_commands_give_an_identical_frame_stream() -> None:
     assert digest(frame_stream("full", 7)) == digest(frame_stream("full", 7))
 
 
+def test_a_scenario_applies_each_command_when_its_time_comes() -> None:
+    sim = Simulation.from_preset("full")
+    errors: list[dict[str, object]] = []
+    script = [*SCRIPT, (3.0, {"cmd": "fail_node", "node": "web-99"})]
+    applied = {}
+    for done in Scenario.from_list(script).play(sim, 130, errors=errors):
+        for event in sim.events_since(0):
+            applied.setdefault(event.key, done)
+    assert applied["users_changed"] == 21 and applied["master_failed"] == 61
+    assert [e["key"] for e in errors] == ["node_unknown"] and errors[0]["t"] == 3.0
+
+
 def test_another_seed_gives_another_run() -> None:
     assert digest(frame_stream("full", 7)) != digest(frame_stream("full", 8))
 
@@ -81,11 +89,7 @@ def test_deltas_applied_to_the_keyframe_rebuild_the_state() -> None:
     sim = Simulation.from_preset("full", seed=3)
     encoder = FrameEncoder(sim, latency_every_ticks=1)
     decoder = Decoder()
-    pending = list(SCRIPT)
-    for _ in range(150):
-        while pending and pending[0][0] <= sim.time_s:
-            sim.apply(pending.pop(0)[1])
-        sim.step()
+    for _ in Scenario.from_list(SCRIPT).play(sim, 150):
         frame = json.loads(FrameEncoder.encode(encoder.frame()))
         decoder.apply(frame)
         truth = FrameEncoder(sim).keyframe()
@@ -149,13 +153,8 @@ def test_median_delta_of_a_lesson_preset_is_under_one_kilobyte(preset: str) -> N
     sim = Simulation.from_preset(preset)
     encoder = FrameEncoder(sim, lang="ko")
     encoder.frame()
-    scenario = Scenario.from_list(PRESETS[preset].scenario)
     sizes: list[int] = []
-    pending = list(scenario.steps)
-    for _ in range(400):
-        while pending and pending[0][0] <= sim.time_s:
-            sim.apply(pending.pop(0)[1])
-        sim.step()
+    for _ in Scenario.from_list(PRESETS[preset].scenario).play(sim, 400):
         frame = encoder.frame()
         if frame["type"] == "delta":
             sizes.append(len(FrameEncoder.encode(frame).encode()))
