@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import login
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, HttpResponseServerError
 from django.shortcuts import render
+from django.template import loader
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -201,4 +202,7 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return render(request, "500.html", status=500)
+    """Rendered without context processors: whatever broke the page must not break this one."""
+    language = translation.get_language() or "ko"
+    html = loader.get_template("500.html").render({"LANGUAGE_CODE": language})
+    return HttpResponseServerError(html)

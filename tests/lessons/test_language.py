@@ -48,3 +48,16 @@ def test_pages_link_their_other_language_versions(client):
 def test_ui_strings_are_translated(client):
     assert "용어집" in page_text(client.get("/").content)
     assert "Glossary" in page_text(client.get("/?lang=en").content)
+
+
+def test_server_error_page_is_plain_and_in_the_language(rf):
+    from django.utils import translation
+
+    from lessons.views import server_error
+
+    with translation.override("en"):
+        response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.content.decode()
+    with translation.override("ko"):
+        assert "저희 쪽에 문제가 생겼습니다" in server_error(rf.get("/")).content.decode()
