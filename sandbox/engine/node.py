@@ -156,7 +156,7 @@ class Node:
         self.weight = 0.0
         self.epoch = 0  # bumped by every change of status a command makes; stale timers are ignored
         # Memos of slow formulas (cache hit ratio and capacity, stale-read share): recomputed only
-        # when their inputs move by more than 0.1 %. Part of the state, so snapshots stay exact.
+        # when their inputs move by more than 1 %. Part of the state, so snapshots stay exact.
         self.memo_in = -1.0
         self.memo_in2 = -1.0
         self.memo_out = 0.0

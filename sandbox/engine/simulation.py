@@ -827,12 +827,14 @@ class Simulation:
             if not cache.up:
                 continue
             cluster_rate = cache.lam_s * n
-            if _moved(cluster_rate, cache.memo2_in):
+            if not 0.99 * cluster_rate <= cache.memo2_in <= 1.01 * cluster_rate:  # moved by over 1 %
                 cache.memo2_in = cluster_rate
                 cache.memo2_out = min(float(cache.size_keys), popularity.cached_keys(cluster_rate * ttl) / n)
             capacity = cache.memo2_out
             filled = cache.filled * n
-            if _moved(filled, cache.memo_in) or _moved(cluster_rate, cache.memo_in2):
+            if not (0.99 * filled <= cache.memo_in <= 1.01 * filled) or not (
+                0.99 * cluster_rate <= cache.memo_in2 <= 1.01 * cluster_rate
+            ):
                 cache.memo_in = filled
                 cache.memo_in2 = cluster_rate
                 cache.memo_out = popularity.hit_ratio(filled, cluster_rate, ttl) if filled > 0.0 else 0.0
@@ -907,7 +909,9 @@ class Simulation:
             lag = network.get(replica.id, 0.0) + replica.apply_backlog / rate + queueing
             replica.lag_s = lag
             if replica.served > 0.0 and replica.up:
-                if _moved(smoothed, replica.memo_in) or _moved(lag, replica.memo_in2):
+                if not (0.99 * smoothed <= replica.memo_in <= 1.01 * smoothed) or not (
+                    0.99 * lag <= replica.memo_in2 <= 1.01 * lag
+                ):
                     replica.memo_in = smoothed
                     replica.memo_in2 = lag
                     replica.memo_out = popularity.stale_share(smoothed, lag)
@@ -1243,11 +1247,6 @@ def _wait_quantile(wait_probability: float, spare: float, p: float) -> float:
     if wait_probability <= 1.0 - p:
         return 0.0
     return math.log(wait_probability / (1.0 - p)) / spare
-
-
-def _moved(value: float, remembered: float) -> bool:
-    """Whether `value` differs from the memo's input by more than 1 % (or the memo is empty)."""
-    return abs(value - remembered) > 0.01 * abs(value) or remembered < 0.0
 
 
 def _inter_dc_s(a: DataCenter, b: DataCenter) -> float:
