@@ -85,3 +85,24 @@ def test_staff_instructor_can_use_the_admin_students_cannot(client):
     client.login(username="student", password="scalelab-learn")
     response = client.get("/admin/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_instructor_can_move_a_student_between_groups_but_not_grant_superuser(client):
+    from django.contrib.auth.models import Group
+
+    demo_accounts_ensure()
+    student = User.objects.get(username="student")
+    boss = User.objects.create_superuser("boss", password=PASSWORD)
+    client.login(username="instructor", password="scalelab-teach")
+    page = client.get(f"/admin/auth/user/{student.pk}/change/").content.decode()
+    assert 'name="groups"' in page and 'name="is_superuser"' not in page and 'name="is_staff"' not in page
+    instructors = Group.objects.get(name=INSTRUCTORS_GROUP)
+    response = client.post(
+        f"/admin/auth/user/{student.pk}/change/",
+        {"username": "student", "is_active": "on", "groups": [instructors.pk], "is_superuser": "on"},
+    )
+    assert response.status_code == 302
+    student.refresh_from_db()
+    assert student.groups.filter(name=INSTRUCTORS_GROUP).exists() and not student.is_superuser
+    superuser_page = client.get(f"/admin/auth/user/{boss.pk}/change/").content.decode()
+    assert 'name="username"' not in superuser_page  # read-only for instructors
