@@ -25,6 +25,8 @@ from __future__ import annotations
 import math
 
 from sandbox.engine import facts
+from sandbox.engine.queueing import erlang_c
+from sandbox.engine.queueing import mmc_response_tail as response_tail
 
 DT = facts.TICK_S
 RATE_PER_TICK = facts.TICKS_PER_SECOND  # multiply a per-tick amount by this to get a rate
@@ -46,7 +48,7 @@ _ERLANG_C_CACHE: dict[tuple[int, float], float] = {}
 
 
 def erlang_c_cached(servers: int, offered_load: float) -> float:
-    """Erlang C with the load rounded to 7 significant digits, memoised (a pure function)."""
+    """`queueing.erlang_c` with the load rounded to 7 significant digits, memoised (a pure function)."""
     if offered_load <= 0.0:
         return 0.0
     key_load = float(f"{offered_load:.7g}")
@@ -55,14 +57,7 @@ def erlang_c_cached(servers: int, offered_load: float) -> float:
     if value is None:
         if len(_ERLANG_C_CACHE) > 50_000:
             _ERLANG_C_CACHE.clear()
-        rho = key_load / servers
-        if rho >= 1.0:
-            value = 1.0
-        else:
-            blocking = 1.0
-            for k in range(1, servers + 1):
-                blocking = key_load * blocking / (k + key_load * blocking)
-            value = blocking / (1.0 - rho + rho * blocking)
+        value = erlang_c(servers, key_load)
         _ERLANG_C_CACHE[key] = value
     return value
 
@@ -261,19 +256,6 @@ class Node:
 
     def invalidate_latency(self) -> None:
         self._lat_key = None
-
-
-def response_tail(t: float, wait_probability: float, mu: float, spare: float) -> float:
-    """P(T > t) for the M/M/c response time with Erlang C `wait_probability` and spare = cμ − λ."""
-    if t <= 0.0:
-        return 1.0
-    e_mu = math.exp(-mu * t)
-    if wait_probability <= 0.0:
-        return e_mu
-    d = spare - mu
-    if abs(d) < 1e-9 * mu:
-        return e_mu * (1.0 + wait_probability * mu * t)
-    return e_mu + wait_probability * mu / d * (e_mu - math.exp(-spare * t))
 
 
 def solve_quantile(tail: object, target: float, scale: float, rel_tol: float = 1e-7) -> float:

@@ -2,7 +2,7 @@
 
 Notation: `arrival_rate` λ (requests/s), `service_rate` μ per server (requests/s), `servers` c,
 offered load a = λ/μ (Erlangs), utilisation ρ = a/c. Every formula here is for ρ < 1; the
-engine handles ρ ≥ 1 with backlog dynamics instead (see `node.py`).
+engine handles ρ ≥ 1 with backlog dynamics instead (see `node.py`, which uses these formulas).
 """
 
 from __future__ import annotations
@@ -57,13 +57,22 @@ def wait_quantile_s(arrival_rate: float, service_rate: float, servers: int, p: f
 
 def response_tail(arrival_rate: float, service_rate: float, servers: int, t: float) -> float:
     """P(T > t) for the M/M/c response time (wait + service)."""
+    spare = servers * service_rate - arrival_rate
+    return mmc_response_tail(t, erlang_c(servers, arrival_rate / service_rate), service_rate, spare)
+
+
+def mmc_response_tail(t: float, wait_probability: float, service_rate: float, spare: float) -> float:
+    """P(T > t) given the waiting probability C and the spare rate cμ − λ (the engine keeps both)."""
+    if t <= 0.0:
+        return 1.0
     mu = service_rate
-    spare = servers * mu - arrival_rate
-    wait_probability = erlang_c(servers, arrival_rate / mu)
+    e_mu = math.exp(-mu * t)
+    if wait_probability <= 0.0:
+        return e_mu
     d = spare - mu
     if abs(d) < 1e-9 * max(1.0, mu):
-        return math.exp(-mu * t) * (1.0 + wait_probability * mu * t)
-    return math.exp(-mu * t) + wait_probability * mu / d * (math.exp(-mu * t) - math.exp(-spare * t))
+        return e_mu * (1.0 + wait_probability * mu * t)
+    return e_mu + wait_probability * mu / d * (e_mu - math.exp(-spare * t))
 
 
 def response_quantile_s(arrival_rate: float, service_rate: float, servers: int, p: float) -> float:
