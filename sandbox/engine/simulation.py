@@ -532,7 +532,7 @@ class Simulation:
         traffic.advance_noise(self.rng)
         users = traffic.effective_users(tick / TPS)
         self.users_now = users
-        total = users * traffic.requests_per_user_s
+        total = traffic.request_rate(users)
         static_share = traffic.static_share
         read_share = traffic.read_share
         write_share = traffic.write_share

@@ -1,12 +1,13 @@
 """Traffic: how many users, how many requests each, of which kind, from which region, over time.
 
-    users(t)    = users × pattern(t − start) × (1 + wobble(t))
-    requests/s  = users(t) × requests_per_user_s, split into static / read / write by the shares
-                  and into regions by `region_shares`
+    users(t)    = users × pattern(t − start)
+    requests/s  = users(t) × requests_per_user_s × (1 + wobble(t)), split into static / read /
+                  write by the shares and into regions by `region_shares`
 
 Patterns: constant; ramp (0 → 100 % over `ramp_s`); spike (× `spike_factor` for `spike_s`, then
 back); diurnal (a compressed day of `period_s`: between 20 % and 100 %). The wobble is a small
-AR(1) noise from the simulation's own seeded random generator (`noise` is its standard deviation).
+AR(1) noise of the request rate (not of the users, whose sessions stay put) from the
+simulation's own seeded random generator (`noise` is its standard deviation).
 """
 
 from __future__ import annotations
@@ -82,5 +83,9 @@ class Traffic:
             self.wobble = 0.0
 
     def effective_users(self, t: float) -> float:
-        users = self.users * self.multiplier(t) * (1.0 + self.wobble)
-        return max(1.0, users) if self.users >= 1 else 0.0
+        """Active users at time t (the pattern applied; at least one)."""
+        return max(1.0, self.users * self.multiplier(t))
+
+    def request_rate(self, users: float) -> float:
+        """Requests per second those users send now, with the wobble."""
+        return users * self.requests_per_user_s * (1.0 + self.wobble)
