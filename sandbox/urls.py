@@ -7,4 +7,6 @@ from sandbox import views
 app_name = "sandbox"
 urlpatterns = [
     path("", views.lab, name="lab"),
+    path("s/<str:token>/", views.lab_shared, name="shared"),
+    path("<slug:preset>/", views.lab_preset, name="preset"),
 ]

@@ -1,0 +1,278 @@
+// Where every box of the diagram goes: tiers top to bottom (users and DNS, CDN, then each data
+// center with its load balancer, web pools beside their session store and cache, databases beside
+// the queue, consumers), rows wrapping to the width we have, so a phone never scrolls sideways.
+// Pure geometry: no DOM. Recomputed on every keyframe that changes the topology, and on resize.
+
+export function sizes(width, scale = 1) {
+  const compact = width < 560;
+  const roomy = width >= 860;
+  const s = scale;
+  return {
+    compact,
+    scale: s,
+    // On phones, three web servers side by side still fit in their pool.
+    nodeW: Math.round((compact ? Math.max(86, Math.min(104, Math.floor((width - 66) / 3))) : roomy ? 148 : 132) * s),
+    nodeH: Math.round((compact ? 60 : roomy ? 72 : 66) * s),
+    gap: Math.round((compact ? 10 : 16) * s),
+    band: Math.round((compact ? 30 : 38) * s),
+    pad: Math.round((compact ? 8 : 14) * s),
+    dcPad: Math.round((compact ? 8 : 14) * s),
+    dcHead: Math.round(24 * s),
+    poolPad: Math.round((compact ? 6 : 10) * s),
+    poolHead: Math.round(20 * s),
+  };
+}
+
+// Lay items (each {w, h}) out in rows no wider than maxW, each row centred; returns the height.
+function flow(items, x0, y0, maxW, gap, align = "center") {
+  const rows = [];
+  let row = [];
+  let rowW = 0;
+  for (const item of items) {
+    const need = row.length ? rowW + gap + item.w : item.w;
+    if (row.length && need > maxW) {
+      rows.push({ items: row, w: rowW });
+      row = [item];
+      rowW = item.w;
+    } else {
+      row.push(item);
+      rowW = need;
+    }
+  }
+  if (row.length) rows.push({ items: row, w: rowW });
+  let y = y0;
+  for (const r of rows) {
+    const h = Math.max(...r.items.map((item) => item.h));
+    let x = align === "end" ? x0 + maxW - r.w : x0 + (maxW - r.w) / 2;
+    for (const item of r.items) {
+      item.x = x;
+      item.y = y + (h - item.h) / 2;
+      x += item.w + gap;
+    }
+    y += h + gap;
+  }
+  return rows.length ? y - gap - y0 : 0;
+}
+
+const DB_ORDER = { master: 0, replica: 1, shard: 2 };
+
+export function layout(state, width, scale = 1) {
+  const z = sizes(width, scale);
+  const boxes = new Map(); // node id -> {x, y, w, h}
+  const pools = new Map(); // group id -> {x, y, w, h, group}
+  const dcBoxes = new Map(); // dc id -> {x, y, w, h, dc}
+  const node = (n) => ({ kind: "node", id: n.id, w: z.nodeW, h: z.nodeH });
+  const byTier = (tier, dc) => state.nodes.filter((n) => n.tier === tier && (dc === undefined || n.dc === dc));
+  const place = (items) => {
+    for (const item of items) {
+      if (item.kind === "node") boxes.set(item.id, { x: item.x, y: item.y, w: item.w, h: item.h });
+    }
+  };
+
+  let y = z.pad;
+  const innerW = width - 2 * z.pad;
+
+  // Users of each region, and DNS beside them.
+  const top = [...byTier("clients").map(node), ...byTier("dns").map(node)];
+  if (top.length) {
+    y += flow(top, z.pad, y, innerW, z.gap) + z.band;
+    place(top);
+  }
+  const cdn = byTier("cdn").map(node);
+  if (cdn.length) {
+    y += flow(cdn, z.pad, y, innerW, z.gap) + z.band;
+    place(cdn);
+  }
+
+  // Data centers side by side when each gets room for two nodes, else one under the other.
+  const dcs = state.dcs.length ? state.dcs : [{ id: null, region: "" }];
+  const minDcW = 2 * z.nodeW + z.gap + 2 * z.dcPad + 2 * z.poolPad;
+  const perRow = Math.max(1, Math.min(dcs.length, Math.floor((innerW + z.gap) / (minDcW + z.gap))));
+  const dcW = (innerW - (perRow - 1) * z.gap) / perRow;
+  let rowTop = y;
+  let rowBottom = y;
+  dcs.forEach((dc, index) => {
+    const column = index % perRow;
+    if (column === 0 && index > 0) rowTop = rowBottom + z.gap;
+    const x0 = z.pad + column * (dcW + z.gap) + z.dcPad;
+    const w = dcW - 2 * z.dcPad;
+    let dy = rowTop + z.dcHead + z.dcPad;
+    const inDc = (n) => dc.id === null || n.dc === dc.id;
+
+    const lbs = state.nodes.filter((n) => n.tier === "lb" && inDc(n)).map(node);
+    if (lbs.length) {
+      dy += flow(lbs, x0, dy, w, z.gap) + z.band;
+      place(lbs);
+    }
+
+    // Web pools (one per service) with their session store and cache beside them.
+    const web = [];
+    for (const group of state.groups.filter((g) => dc.id === null || g.dc === dc.id)) {
+      const members = group.members.filter((id) => state.byId.has(id));
+      const maxCols = Math.max(1, Math.floor((w - 2 * z.poolPad + z.gap) / (z.nodeW + z.gap)));
+      const cols = Math.max(1, Math.min(members.length, maxCols));
+      const rows = Math.max(1, Math.ceil(members.length / cols));
+      web.push({
+        kind: "pool",
+        group,
+        members,
+        cols,
+        w: cols * z.nodeW + (cols - 1) * z.gap + 2 * z.poolPad,
+        h: rows * z.nodeH + (rows - 1) * z.gap + z.poolHead + z.poolPad,
+      });
+    }
+    const sides = [...state.nodes.filter((n) => (n.tier === "session" || n.tier === "cache") && inDc(n)).map(node)];
+    // Web servers that belong to no group (should not happen) still get drawn.
+    const grouped = new Set(web.flatMap((p) => p.members));
+    const loose = state.nodes.filter((n) => n.tier === "web" && inDc(n) && !grouped.has(n.id)).map(node);
+    const webBand = [...web, ...loose, ...sides];
+    if (webBand.length) {
+      dy += flow(webBand, x0, dy, w, z.gap) + z.band;
+      for (const pool of web) {
+        pools.set(pool.group.id, { x: pool.x, y: pool.y, w: pool.w, h: pool.h, group: pool.group });
+        pool.members.forEach((id, i) => {
+          const col = i % pool.cols;
+          const row = Math.floor(i / pool.cols);
+          boxes.set(id, {
+            x: pool.x + z.poolPad + col * (z.nodeW + z.gap),
+            y: pool.y + z.poolPad + row * (z.nodeH + z.gap),
+            w: z.nodeW,
+            h: z.nodeH,
+          });
+        });
+      }
+      place(loose);
+      place(sides);
+    }
+
+    const dbs = state.nodes
+      .filter((n) => n.tier === "db" && inDc(n))
+      .sort((a, b) => (DB_ORDER[a.role] ?? 3) - (DB_ORDER[b.role] ?? 3) || a.index - b.index)
+      .map(node);
+    const queue = state.nodes.filter((n) => n.tier === "queue" && inDc(n)).map(node);
+    const dataBand = [...dbs, ...queue];
+    if (dataBand.length) {
+      dy += flow(dataBand, x0, dy, w, z.gap) + z.band;
+      place(dataBand);
+    }
+    const workers = state.nodes.filter((n) => n.tier === "worker" && inDc(n)).map(node);
+    if (workers.length) {
+      dy += flow(workers, x0, dy, w, z.gap, queue.length ? "end" : "center") + z.band;
+      place(workers);
+    }
+    // Replication edges dip below the database row: leave them room inside the box.
+    const replicas = dbs.length > 1 ? Math.min(z.band * 0.9, 34 * z.scale) * 0.8 : 0;
+    const bottom = dy - z.band + z.dcPad + (workers.length ? 0 : replicas);
+    if (dc.id !== null) dcBoxes.set(dc.id, { x: x0 - z.dcPad, y: rowTop, w: dcW, h: bottom - rowTop, dc });
+    rowBottom = Math.max(rowBottom, bottom);
+  });
+  // Stretch the data centers of one row to the same height.
+  for (const box of dcBoxes.values()) {
+    const sameRow = [...dcBoxes.values()].filter((other) => other.y === box.y);
+    box.h = Math.max(...sameRow.map((other) => other.h));
+  }
+  const height = Math.ceil(rowBottom + z.pad);
+  return { width, height, z, boxes, pools, dcBoxes, edges: routeEdges(state, boxes, pools, z) };
+}
+
+// --- Edges: a cubic Bézier from the source's bottom to the target's top (or side to side, or a
+// dip below the row for replication), sampled so dots move at constant speed.
+
+function routeEdges(state, boxes, pools, z) {
+  const routes = [];
+  for (const edge of state.edges) {
+    const from = boxes.get(edge.from) ?? pools.get(edge.from);
+    const to = boxes.get(edge.to);
+    if (!from || !to) continue;
+    routes.push({ edge, ...curve(from, to, z, pools.has(edge.from)) });
+  }
+  return routes;
+}
+
+function curve(a, b, z, fromPool) {
+  const acx = a.x + a.w / 2;
+  const bcx = b.x + b.w / 2;
+  const bcy = b.y + b.h / 2;
+  let p0;
+  let p1;
+  let p2;
+  let p3;
+  if (bcy > a.y && bcy < a.y + a.h) {
+    // Side by side (a pool and its session store or cache; two nodes of one row).
+    const right = bcx > acx;
+    const sameRow = Math.abs(b.y - a.y) < 2 && !fromPool;
+    if (sameRow) {
+      // Replication: leave the bottom, dip below the row, come back up into the other's bottom.
+      const dip = Math.min(z.band * 0.9, 34 * z.scale);
+      p0 = [acx + (right ? 10 : -10), a.y + a.h];
+      p3 = [bcx + (right ? -10 : 10), b.y + b.h];
+      p1 = [p0[0], p0[1] + dip];
+      p2 = [p3[0], p3[1] + dip];
+    } else {
+      const sy = fromPool ? bcy : a.y + a.h / 2;
+      p0 = [right ? a.x + a.w : a.x, sy];
+      p3 = [right ? b.x : b.x + b.w, bcy];
+      const mid = (p0[0] + p3[0]) / 2;
+      p1 = [mid, p0[1]];
+      p2 = [mid, p3[1]];
+    }
+  } else if (bcy >= a.y + a.h) {
+    p0 = [fromPool ? clamp(bcx, a.x + 16, a.x + a.w - 16) : acx, a.y + a.h];
+    p3 = [bcx, b.y];
+    const dy = p3[1] - p0[1];
+    p1 = [p0[0], p0[1] + dy * 0.5];
+    p2 = [p3[0], p3[1] - dy * 0.5];
+  } else {
+    p0 = [acx, a.y];
+    p3 = [bcx, b.y + b.h];
+    const dy = p0[1] - p3[1];
+    p1 = [p0[0], p0[1] - dy * 0.5];
+    p2 = [p3[0], p3[1] + dy * 0.5];
+  }
+  const d = `M${f(p0[0])} ${f(p0[1])}C${f(p1[0])} ${f(p1[1])} ${f(p2[0])} ${f(p2[1])} ${f(p3[0])} ${f(p3[1])}`;
+  const samples = sample(p0, p1, p2, p3);
+  return { d, length: samples.length, at: samples.at, end: p3 };
+}
+
+function clamp(value, low, high) {
+  return Math.min(high, Math.max(low, value));
+}
+
+function f(value) {
+  return Math.round(value * 10) / 10;
+}
+
+function bezier(p0, p1, p2, p3, t) {
+  const u = 1 - t;
+  return [
+    u * u * u * p0[0] + 3 * u * u * t * p1[0] + 3 * u * t * t * p2[0] + t * t * t * p3[0],
+    u * u * u * p0[1] + 3 * u * u * t * p1[1] + 3 * u * t * t * p2[1] + t * t * t * p3[1],
+  ];
+}
+
+// Arc-length table: `at(u)` gives the point a fraction u of the way along, by distance.
+function sample(p0, p1, p2, p3, steps = 24) {
+  const points = [];
+  const lengths = [0];
+  for (let i = 0; i <= steps; i += 1) points.push(bezier(p0, p1, p2, p3, i / steps));
+  for (let i = 1; i <= steps; i += 1) {
+    const [x0, y0] = points[i - 1];
+    const [x1, y1] = points[i];
+    lengths.push(lengths[i - 1] + Math.hypot(x1 - x0, y1 - y0));
+  }
+  const total = lengths[steps] || 1;
+  const at = (u) => {
+    const target = Math.min(1, Math.max(0, u)) * total;
+    let lo = 0;
+    let hi = steps;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (lengths[mid] < target) lo = mid;
+      else hi = mid;
+    }
+    const span = lengths[hi] - lengths[lo] || 1;
+    const k = (target - lengths[lo]) / span;
+    return [points[lo][0] + (points[hi][0] - points[lo][0]) * k, points[lo][1] + (points[hi][1] - points[lo][1]) * k];
+  };
+  return { length: total, at };
+}
