@@ -15,6 +15,9 @@ The approximation (documented in docs/protocol.md):
   T_path ≈ a + b·T_dominant with b = √(Var_path / v_dom), a = Mean_path − b·m_dom. This is exact
   for a path with a single node (so single-node oracles hold for aggregates too) and keeps the
   bottleneck's tail shape, which is what dominates p95/p99 in practice.
+* Failed requests are left out: an alternative counts with its share of successful requests
+  (none when the node is down), and a path's weight is its request rate times the share that
+  gets through every stage.
 * The aggregate distribution is the mixture of the paths weighted by their successful request
   rates; p50/p95/p99 solve Σ w_k P(T_k > t) = (1 − p) Σ w_k by bisection. Failed requests are
   not in the latency figures (they are in the error rate).
@@ -48,13 +51,22 @@ class Path:
         variance = 0.0
         best: Node | None = None
         best_score = -1.0
+        success = 1.0
         for stage in self.stages:
             total = sum(share for _node, share, _extra in stage)
             if total <= 0.0:
                 continue
+            # Requests that fail at a node (it is down, or dropping) are not in the latency figures:
+            # weigh each alternative by its share of *successful* requests, and the path by the
+            # share that gets through this stage.
+            kept = [(node, share * _success(node), extra) for node, share, extra in stage]
+            ok = sum(share for _node, share, _extra in kept)
+            success *= ok / total
+            if ok <= 0.0:
+                continue
             first = second = 0.0
-            for node, share, extra in stage:
-                p = share / total
+            for node, share, extra in kept:
+                p = share / ok
                 latency = node.latency()
                 node_mean = latency[4] + extra
                 node_var = latency[5]
@@ -64,6 +76,7 @@ class Path:
                     best, best_score = node, p * node_var
             mean += first
             variance += max(0.0, second - first * first)
+        self.weight *= success
         self.mean_s = mean
         self.dominant = best
         if best is None:
@@ -77,6 +90,15 @@ class Path:
         if self.dominant is None or self.scale <= 0.0:
             return 1.0 if t < self.shift else 0.0
         return self.dominant.tail((t - self.shift) / self.scale)
+
+
+def _success(node: Node) -> float:
+    """Share of the requests arriving at `node` that it serves (0 when it is down)."""
+    if not node.up:
+        return 0.0
+    if node.lam <= 0.0:
+        return 1.0
+    return max(0.0, 1.0 - node.dropped / node.lam)
 
 
 def summarize(paths: Sequence[Path], quantiles: Sequence[float] = (0.5, 0.95, 0.99)) -> dict[str, float]:
