@@ -20,7 +20,7 @@ from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import pgettext_lazy
 
-from sandbox.engine import COMMAND_SPECS, PRESETS, facts
+from sandbox.engine import COMMAND_SPECS, CONTROL_GROUPS, PRESETS, facts
 from sandbox.engine.messages import MESSAGES
 
 LAB_MODULES = (
@@ -38,23 +38,8 @@ LAB_MODULES = (
 )
 PLOTLY_BUNDLE = "vendor/plotly-basic-4.1.1.min.js"
 
-# The control groups in the order the panel shows them (`lab` is the toolbar, always shown).
-GROUP_ORDER = (
-    "traffic",
-    "topology",
-    "faults",
-    "sessions",
-    "load_balancer",
-    "resize",
-    "replication",
-    "automation",
-    "cache",
-    "cdn",
-    "data_centers",
-    "queue",
-    "sharding",
-    "services",
-)
+# The panel's groups, in the engine's panel order (`lab` is the toolbar, always shown).
+GROUP_ORDER = tuple(group for group in CONTROL_GROUPS if group != "lab")
 
 GROUP_TITLES: Mapping[str, Promise] = {
     "traffic": pgettext_lazy("lab", "Traffic"),
