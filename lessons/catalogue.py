@@ -127,7 +127,7 @@ class Term:
     lessons: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one object per load
 class Catalogue:
     lessons: dict[str, tuple[Lesson, ...]]  # per language, in order
     glossary: dict[str, dict[str, Term]]  # per language, by slug

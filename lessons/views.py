@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from lessons.catalogue import Choice, Lesson, catalogue
+from lessons.catalogue import Catalogue, Choice, Lesson, catalogue
 from lessons.charts import chart_for
 from lessons.diagrams import diagram_svg
 from lessons.forms import SelfCheckForm, SignupForm
@@ -85,13 +85,17 @@ def _lesson_or_404(request: HttpRequest, slug: str) -> Lesson:
 LESSON_FRAGMENTS = ("toc", "key-points", "reading", "pager", "term-definitions")
 
 
-@functools.lru_cache(maxsize=64)
 def lesson_fragments(lesson: Lesson) -> dict[str, SafeString]:
     """The parts of a lesson page that depend only on the lesson: rendered once, then reused.
 
     The lab slot and the self-check depend on the visitor, so they are rendered per request.
+    Keyed by the catalogue too, so a reload (DEBUG) renders them afresh.
     """
-    cat = catalogue()
+    return _lesson_fragments(catalogue(), lesson)
+
+
+@functools.lru_cache(maxsize=64)
+def _lesson_fragments(cat: Catalogue, lesson: Lesson) -> dict[str, SafeString]:
     previous, following = cat.neighbours(lesson)
     glossary = cat.glossary[lesson.lang]
     context = {
