@@ -19,6 +19,7 @@
   };
 
   const loadPlotly = (src) => {
+    if (window.Plotly) return Promise.resolve(window.Plotly); // the live lab may have loaded it
     plotly ??= new Promise((done, fail) => {
       const script = document.createElement("script");
       script.src = src;
