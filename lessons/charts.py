@@ -68,7 +68,7 @@ def _figure(series: Sequence[_Series], *, x_title: str, y_title: str, **layout: 
             trace["marker"] = {"color": f"token:{item.token}", "size": 8}
         trace["hovertemplate"] = "%{y:,.4~g}<extra>%{fullData.name}</extra>"
     axis = {
-        "gridcolor": "token:--border",
+        "gridcolor": "token:--surface-2",
         "zerolinecolor": "token:--border",
         "linecolor": "token:--text-muted",
         "automargin": True,
