@@ -36,7 +36,7 @@ import time
 import weakref
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -49,6 +49,7 @@ from sandbox.store import AsyncLabStore, SavedRun
 log = logging.getLogger(__name__)
 
 Role = Literal["runner", "follower"]
+T = TypeVar("T")
 
 HOUSEKEEPING_S = 1.0  # lease renewal (with the tick), followers check, snapshot when due
 SNAPSHOT_EVERY_TICKS = 300  # a snapshot every 30 simulated seconds ...
@@ -103,6 +104,17 @@ def frame_message(frame_text: str) -> str:
     return '{"type":"frame","frame":' + frame_text + "}"
 
 
+async def _redis(awaitable: Awaitable[T]) -> T:
+    """Await a Redis call from a runner's task, then honour a cancellation that arrived during it:
+    redis-py's asyncio client (8.1) can swallow a CancelledError that hits a command in flight
+    (it retries the command), which would leave a stopped loop running."""
+    result = await awaitable
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+    return result
+
+
 class LabGone(Exception):
     """The lab is not in the store (expired or never existed)."""
 
@@ -136,6 +148,7 @@ class LabRunner:
         self._tasks: list[asyncio.Task[None]] = []
         self._linger: asyncio.Task[None] | None = None
         self._last_keyframe_request = 0.0
+        self._reading = False  # (follower) reading the frames stream
         self.closed = False
 
     @property
@@ -285,7 +298,7 @@ class LabRunner:
         if self.role == "runner":
             self._keyframe_langs.add(lang)
             await self._broadcast(langs={lang})
-        else:
+        elif self._reading:  # else the follow loop asks as soon as it reads the stream
             await self._ask_keyframe(lang)
 
     def _welcome(self, subscriber: Subscriber) -> dict[str, object]:
@@ -392,7 +405,7 @@ class LabRunner:
 
     async def _publish(self, fields: dict[str, str]) -> None:
         try:
-            await self.store.publish(self.lab_id, fields)
+            await _redis(self.store.publish(self.lab_id, fields))
         except RedisError:
             log.warning("lab %s: could not publish to followers", self.lab_id, exc_info=True)
 
@@ -517,8 +530,8 @@ class LabRunner:
             if sim is None:
                 return
             try:
-                renewed, langs = await self.store.renew_and_followers(
-                    self.lab_id, self.host.token, tick=sim.tick
+                renewed, langs = await _redis(
+                    self.store.renew_and_followers(self.lab_id, self.host.token, tick=sim.tick)
                 )
             except RedisError:
                 log.warning("lab %s: lease renewal failed", self.lab_id, exc_info=True)
@@ -553,7 +566,7 @@ class LabRunner:
         await layer.group_add(self.group, self._channel)
         try:
             while True:
-                message = await layer.receive(self._channel)
+                message = await _redis(layer.receive(self._channel))
                 await self._on_inbox(layer, message)
         finally:
             with contextlib.suppress(Exception):
@@ -629,14 +642,16 @@ class LabRunner:
     async def _follow(self) -> None:
         """Read the runner's frames from the lab's stream; take over when its lease lapses."""
         store, token = self.store, self.host.token
-        await store.follower_register(self.lab_id, token, self._langs())
-        last_id = await store.last_frame_id(self.lab_id)
-        for lang in self._langs():
+        await _redis(store.follower_register(self.lab_id, token, self._langs()))
+        last_id = await _redis(store.last_frame_id(self.lab_id))
+        self._reading = True
+        for lang in {s.lang for s in self.subscribers if s.needs_keyframe}:
             await self._ask_keyframe(lang)
         next_check = time.monotonic() + HOUSEKEEPING_S
         try:
             while True:
-                entries = await store.read_frames(self.lab_id, last_id, block_ms=int(HOUSEKEEPING_S * 1000))
+                block_ms = int(HOUSEKEEPING_S * 1000)
+                entries = await _redis(store.read_frames(self.lab_id, last_id, block_ms=block_ms))
                 for entry_id, fields in entries:
                     last_id = entry_id
                     await self._dispatch(fields)
@@ -644,10 +659,10 @@ class LabRunner:
                 if now < next_check:
                     continue
                 next_check = now + HOUSEKEEPING_S
-                if await store.lease_acquire(self.lab_id, token):
+                if await _redis(store.lease_acquire(self.lab_id, token)):
                     await self._promote()
                     return
-                await store.follower_register(self.lab_id, token, self._langs())
+                await _redis(store.follower_register(self.lab_id, token, self._langs()))
                 if (
                     any(s.needs_keyframe and not s.hidden for s in self.subscribers)
                     and now - self._last_keyframe_request >= KEYFRAME_REQUEST_EVERY_S
@@ -655,6 +670,7 @@ class LabRunner:
                     for lang in {s.lang for s in self.subscribers if s.needs_keyframe}:
                         await self._ask_keyframe(lang)
         finally:
+            self._reading = False
             if self.role == "follower":
                 with contextlib.suppress(Exception):
                     await store.follower_remove(self.lab_id, token)
@@ -718,7 +734,7 @@ class LabRunner:
             while time.monotonic() < deadline:
                 await asyncio.sleep(min(0.25, max(0.0, deadline - time.monotonic())))
                 with contextlib.suppress(RedisError):
-                    if await self.store.follower_langs(self.lab_id):
+                    if await _redis(self.store.follower_langs(self.lab_id)):
                         break
         except asyncio.CancelledError:
             return  # a socket came back within the grace

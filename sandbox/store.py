@@ -256,15 +256,18 @@ class AsyncLabStore:
 
     # --- the lease: exactly one process ticks a lab
 
-    async def lease_acquire(self, lab_id: str, token: str, ttl_ms: int = LEASE_MS) -> bool:
-        return bool(await self.redis.eval(_ACQUIRE, 1, lease_key(lab_id), token, ttl_ms))
+    async def lease_acquire(self, lab_id: str, token: str, ttl_ms: int | None = None) -> bool:
+        """Take the lease if nobody holds it (or extend it if `token` already does)."""
+        return bool(await self.redis.eval(_ACQUIRE, 1, lease_key(lab_id), token, ttl_ms or LEASE_MS))
 
-    async def lease_renew(self, lab_id: str, token: str, *, tick: int | None, ttl_ms: int = LEASE_MS) -> bool:
+    async def lease_renew(
+        self, lab_id: str, token: str, *, tick: int | None, ttl_ms: int | None = None
+    ) -> bool:
         """Renew the lease if `token` holds it, recording the lab's current tick in the same step."""
+        ttl = ttl_ms or LEASE_MS
+        tick_arg = "" if tick is None else tick
         return bool(
-            await self.redis.eval(
-                _RENEW, 2, lease_key(lab_id), meta_key(lab_id), token, ttl_ms, "" if tick is None else tick
-            )
+            await self.redis.eval(_RENEW, 2, lease_key(lab_id), meta_key(lab_id), token, ttl, tick_arg)
         )
 
     async def lease_release(self, lab_id: str, token: str) -> None:
