@@ -127,6 +127,15 @@ class Client:
         return response.status, dict(response.headers.items()), body, elapsed_ms
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far; 0.0 where /proc is missing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _server_ms(headers: dict[str, str]) -> float:
     match = re.search(r"dur=([\d.]+)", headers.get("Server-Timing", ""))
     return float(match.group(1)) if match else float("nan")
@@ -138,7 +147,7 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[index]
 
 
-def load_test(port: int, clients: int, seconds: float, think_s: float) -> dict[str, float]:
+def load_test(port: int, clients: int, seconds: float, think_s: float, pid: int = 0) -> dict[str, float]:
     """`clients` visitors read lesson pages for `seconds`; each pauses about `think_s` between pages."""
     paths = _lesson_paths()
     server: list[float] = []
@@ -176,12 +185,13 @@ def load_test(port: int, clients: int, seconds: float, think_s: float) -> dict[s
     for thread in threads:
         thread.start()
     start.wait()
-    began = time.perf_counter()
+    began, cpu_before = time.perf_counter(), _cpu_s(pid)
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - began
+    elapsed, cpu_used = time.perf_counter() - began, _cpu_s(pid) - cpu_before
     return {
         "requests": len(server),
+        "cpu_ms_per_request": cpu_used / max(len(server), 1) * 1000,
         "errors": errors,
         "rps": len(server) / elapsed,
         "server_p50": _percentile(server, 50),
@@ -234,7 +244,10 @@ def transfer(port: int, path: str) -> dict[str, object]:
 
 def _report_load(title: str, figures: dict[str, float]) -> None:
     print(title)
-    print(f"  requests {figures['requests']:.0f}, errors {figures['errors']:.0f}, {figures['rps']:.0f} req/s")
+    print(
+        f"  requests {figures['requests']:.0f}, errors {figures['errors']:.0f}, {figures['rps']:.0f} req/s, "
+        f"server CPU {figures['cpu_ms_per_request']:.1f} ms per request"
+    )
     print(
         f"  server time    p50 {figures['server_p50']:.1f} ms  p95 {figures['server_p95']:.1f} ms  "
         f"p99 {figures['server_p99']:.1f} ms"
@@ -256,11 +269,15 @@ def main() -> None:
         warm = Client(app.port)
         for path in _lesson_paths() * 3:
             warm.get(path)
-        reading = load_test(app.port, args.clients, args.seconds, args.think)
-        flat_out = load_test(app.port, args.clients, args.seconds, 0.0)
+        pid = app.process.pid if app.process else 0
+        reading = load_test(app.port, args.clients, args.seconds, args.think, pid)
+        flat_out = load_test(app.port, args.clients, args.seconds, 0.0, pid)
         page = transfer(app.port, NO_CHART_PAGE)
     cpu = platform.processor() or platform.machine()
-    print(f"Lesson pages — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {cpu}, {os.cpu_count()} cores")
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(
+        f"Lesson pages — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {cpu}, {os.cpu_count()} cores, load {load}"
+    )
     pages = len(_lesson_paths())
     print(f"One daphne process (as make run), {pages} lesson pages (ko + en), {args.seconds:g} s per run")
     _report_load(
