@@ -236,7 +236,7 @@ def _strings() -> dict[str, Promise | str]:
         "action_promote": pgettext_lazy("lab", "Promote to master"),
         "node_summary": pgettext_lazy("lab", "{node}, {tier}, {status}"),
         "master_badge": pgettext_lazy("lab", "MASTER"),
-        "hot_badge": pgettext_lazy("lab", "HOT"),
+        "hot_badge": pgettext_lazy("lab", "HOT KEY"),
         "severity_info": pgettext_lazy("lab", "info"),
         "severity_warning": pgettext_lazy("lab", "warning"),
         "severity_error": pgettext_lazy("lab", "error"),

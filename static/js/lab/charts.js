@@ -3,7 +3,8 @@
 // depth, load per shard, cache hit ratio). Updated once a second over a sliding window of
 // simulated time; colours from the CSS tokens, so the projector theme and dark mode apply.
 
-const TIER_ORDER = ["lb", "web", "session", "cache", "db", "queue", "worker"];
+// The tiers that can be the bottleneck (the load balancer and session store rarely are).
+const TIER_ORDER = ["web", "cache", "db", "queue", "worker"];
 const UPDATE_MS = 1000;
 let plotlyPromise = null;
 
@@ -128,7 +129,7 @@ export class Charts {
       plot_bgcolor: "rgba(0,0,0,0)",
       font: { family: colours.font, size: 12 * z, color: colours.text },
       showlegend: legend,
-      legend: { orientation: "h", x: 0, y: 1, yanchor: "bottom", font: { size: 11 * z }, bgcolor: "rgba(0,0,0,0)" },
+      legend: { orientation: "h", x: 0, y: 1, yanchor: "bottom", font: { size: 11 * z }, bgcolor: "rgba(0,0,0,0)", entrywidth: 0.3, entrywidthmode: "fraction" },
       xaxis: {
         title: { text: bar ? "" : f.word("chart_time"), font: { size: 11 * z, color: colours.muted } },
         gridcolor: colours.border,

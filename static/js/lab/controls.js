@@ -118,6 +118,7 @@ export class Controls {
       });
       this.on(form, "input", (event) => {
         this.touched.set(form, performance.now());
+        delete event.target.dataset.exact;
         this._outputs(form, event.target);
       });
       if (form.hasAttribute("data-auto")) {
@@ -208,7 +209,7 @@ export class Controls {
   _outputs(form, input) {
     const f = this.format;
     if (input?.name === "users") {
-      const users = convert(input);
+      const users = input.dataset.exact ? Number(input.dataset.exact) : convert(input);
       const text = `${f.compact(users)} ${f.word("users_unit")}`;
       form.querySelector("[data-users-out]").textContent = users >= 1000 ? `${text} (${f.whole(users)})` : text;
       input.setAttribute("aria-valuetext", `${f.whole(users)} ${f.word("users_unit")}`);
@@ -223,7 +224,7 @@ export class Controls {
       }
     }
     if (input?.name === "size_keys") {
-      const keys = convert(input);
+      const keys = input.dataset.exact ? Number(input.dataset.exact) : convert(input);
       form.querySelector("[data-cache-out]").textContent = f.compact(keys);
       input.setAttribute("aria-valuetext", f.whole(keys));
     }
@@ -272,7 +273,10 @@ export class Controls {
       if (value === undefined) continue;
       if (input.type === "radio") input.checked = String(value) === input.value;
       else if (input.type === "checkbox") input.checked = Boolean(value);
-      else if (input.dataset.type === "log") input.value = String(toLog(value));
+      else if (input.dataset.type === "log") {
+        input.value = String(toLog(value));
+        input.dataset.exact = String(value);
+      }
       else if (input.tagName === "SELECT" && input.dataset.type === "float") {
         const match = [...input.options].find((option) => Number(option.value) === Number(value));
         if (!match) input.add(new Option(`${this.format.number(value)} ${this.format.word("s_unit")}`, String(value)));

@@ -94,14 +94,18 @@ export class Diagram {
     this._symbols(defs);
 
     const dcLayer = el("g", { class: "lab-dcs" }, svg);
+    const dcLabels = [];
+    this.dcStatus = new Map();
     for (const [id, box] of geometry.dcBoxes) {
       const g = el("g", { class: "lab-dc", "data-dc": id }, dcLayer);
       el("rect", { x: box.x, y: box.y, width: box.w, height: box.h, rx: 14, class: "lab-dc__box" }, g);
+      // Labels go on top of the edges (drawn later), with a halo, so a crossing edge never hides them.
+      const labels = el("g", { class: "lab-dc", "data-dc-label": id });
       const region = this.format.word(`region_${box.dc.region}`);
-      const label = el("text", { x: box.x + 12, y: box.y + 17 * z.scale, class: "lab-dc__label" }, g);
+      const label = el("text", { x: box.x + 12, y: box.y + 17 * z.scale, class: "lab-dc__label" }, labels);
       label.textContent = this.format.word("dc_label", { dc: id, region: `${region} (${box.dc.region})` });
-      const status = el("text", { x: box.x + box.w - 12, y: box.y + 17 * z.scale, class: "lab-dc__status", "text-anchor": "end" }, g);
-      this.dcStatus = this.dcStatus ?? new Map();
+      const status = el("text", { x: box.x + box.w - 12, y: box.y + 17 * z.scale, class: "lab-dc__status", "text-anchor": "end" }, labels);
+      dcLabels.push(labels);
       this.dcStatus.set(id, { g, status });
     }
     const poolLayer = el("g", { class: "lab-pools" }, svg);
@@ -109,7 +113,7 @@ export class Diagram {
       const g = el("g", { class: "lab-pool", "data-group": id }, poolLayer);
       el("rect", { x: box.x, y: box.y, width: box.w, height: box.h, rx: 10, class: "lab-pool__box" }, g);
       const service = box.group.service;
-      const title = service === "web" ? this.format.word("tier_web") : service;
+      const title = service === "web" || service === "worker" ? this.format.word(`tier_${service}`) : service;
       const text = el("text", { x: box.x + 10, y: box.y + box.h - 6 * z.scale, class: "lab-pool__label" }, g);
       text.textContent = `${title} × ${box.group.members.length}`;
     }
@@ -122,6 +126,8 @@ export class Diagram {
       return { route, path, replication };
     });
     this.particleLayer = el("g", { class: "lab-particles" }, svg);
+    const labelLayer = el("g", { class: "lab-dc-labels" }, svg);
+    for (const labels of dcLabels) labelLayer.appendChild(labels);
     const nodeLayer = el("g", { class: "lab-nodes" }, svg);
     this.burstLayer = el("g", { class: "lab-bursts" }, svg);
 
@@ -263,7 +269,7 @@ export class Diagram {
       let badgeClass = "";
       if (node.role === "master") [badge, badgeClass] = [f.word("master_badge"), "master"];
       else if (node.role === "replica") [badge, badgeClass] = [f.word("role_replica"), "replica"];
-      if (hot) [badge, badgeClass] = [`🔥 ${f.word("hot_badge")}`, "hot"];
+      if (hot) [badge, badgeClass] = [`▲ ${f.word("hot_badge")}`, "hot"];
       else if (node.role === "shard") [badge, badgeClass] = [f.word("role_shard"), "replica"];
       this._pill(view.badge, view.badgeRect, view.badgeText, badge, w - 8 * z.scale, "end");
       view.badge.setAttribute("class", `lab-node__badge lab-node__badge--${badgeClass}`);

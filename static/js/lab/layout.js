@@ -41,16 +41,17 @@ function flow(items, x0, y0, maxW, gap, align = "center") {
   }
   if (row.length) rows.push({ items: row, w: rowW });
   let y = y0;
-  for (const r of rows) {
+  rows.forEach((r, index) => {
     const h = Math.max(...r.items.map((item) => item.h));
     let x = align === "end" ? x0 + maxW - r.w : x0 + (maxW - r.w) / 2;
     for (const item of r.items) {
       item.x = x;
       item.y = y + (h - item.h) / 2;
+      item.row = index;
       x += item.w + gap;
     }
     y += h + gap;
-  }
+  });
   return rows.length ? y - gap - y0 : 0;
 }
 
@@ -65,12 +66,26 @@ export function layout(state, width, scale = 1) {
   const byTier = (tier, dc) => state.nodes.filter((n) => n.tier === tier && (dc === undefined || n.dc === dc));
   const place = (items) => {
     for (const item of items) {
-      if (item.kind === "node") boxes.set(item.id, { x: item.x, y: item.y, w: item.w, h: item.h });
+      if (item.kind === "node") boxes.set(item.id, { x: item.x, y: item.y, w: item.w, h: item.h, row: item.row });
     }
   };
 
   let y = z.pad;
   const innerW = width - 2 * z.pad;
+
+  // Data centers side by side when each gets room for two nodes (shrinking the nodes a little
+  // if that is what it takes), else one under the other.
+  const dcs = state.dcs.length ? state.dcs : [{ id: null, region: "" }];
+  const minDcW = (nodeW) => 2 * nodeW + z.gap + 2 * z.dcPad + 2 * z.poolPad;
+  let perRow = Math.max(1, Math.min(dcs.length, Math.floor((innerW + z.gap) / (minDcW(z.nodeW) + z.gap))));
+  if (perRow < dcs.length) {
+    const share = (innerW - (dcs.length - 1) * z.gap) / dcs.length;
+    const fit = Math.floor((share - 2 * z.dcPad - 2 * z.poolPad - z.gap) / 2);
+    if (fit >= Math.round((z.compact ? 86 : 104) * z.scale)) {
+      z.nodeW = Math.min(z.nodeW, fit);
+      perRow = dcs.length;
+    }
+  }
 
   // Users of each region, and DNS beside them.
   const top = [...byTier("clients").map(node), ...byTier("dns").map(node)];
@@ -84,10 +99,6 @@ export function layout(state, width, scale = 1) {
     place(cdn);
   }
 
-  // Data centers side by side when each gets room for two nodes, else one under the other.
-  const dcs = state.dcs.length ? state.dcs : [{ id: null, region: "" }];
-  const minDcW = 2 * z.nodeW + z.gap + 2 * z.dcPad + 2 * z.poolPad;
-  const perRow = Math.max(1, Math.min(dcs.length, Math.floor((innerW + z.gap) / (minDcW + z.gap))));
   const dcW = (innerW - (perRow - 1) * z.gap) / perRow;
   let rowTop = y;
   let rowBottom = y;
@@ -138,6 +149,7 @@ export function layout(state, width, scale = 1) {
             y: pool.y + z.poolPad + row * (z.nodeH + z.gap),
             w: z.nodeW,
             h: z.nodeH,
+            row, // a wrapped row: edges from above come in from the side, not through the row above
           });
         });
       }
@@ -155,10 +167,31 @@ export function layout(state, width, scale = 1) {
       dy += flow(dataBand, x0, dy, w, z.gap) + z.band;
       place(dataBand);
     }
-    const workers = state.nodes.filter((n) => n.tier === "worker" && inDc(n)).map(node);
+    // Consumers sit in a box of their own, fed by one edge from the queue (the sum of theirs).
+    const workers = state.nodes.filter((n) => n.tier === "worker" && inDc(n));
     if (workers.length) {
-      dy += flow(workers, x0, dy, w, z.gap, queue.length ? "end" : "center") + z.band;
-      place(workers);
+      const group = { id: `${dc.id ?? "dc"}/workers`, tier: "worker", service: "worker", dc: dc.id, members: workers.map((n) => n.id) };
+      const maxCols = Math.max(1, Math.floor((w - 2 * z.poolPad + z.gap) / (z.nodeW + z.gap)));
+      const cols = Math.max(1, Math.min(workers.length, maxCols));
+      const rows = Math.ceil(workers.length / cols);
+      const box = {
+        kind: "pool",
+        w: cols * z.nodeW + (cols - 1) * z.gap + 2 * z.poolPad,
+        h: rows * z.nodeH + (rows - 1) * z.gap + z.poolHead + z.poolPad,
+      };
+      dy += flow([box], x0, dy, w, z.gap, queue.length && cols < maxCols ? "end" : "center") + z.band;
+      pools.set(group.id, { x: box.x, y: box.y, w: box.w, h: box.h, group, synthetic: true });
+      workers.forEach((n, i) => {
+        const col = i % cols;
+        const row = Math.floor(i / cols);
+        boxes.set(n.id, {
+          x: box.x + z.poolPad + col * (z.nodeW + z.gap),
+          y: box.y + z.poolPad + row * (z.nodeH + z.gap),
+          w: z.nodeW,
+          h: z.nodeH,
+          row,
+        });
+      });
     }
     // Replication edges dip below the database row: leave them room inside the box.
     const replicas = dbs.length > 1 ? Math.min(z.band * 0.9, 34 * z.scale) * 0.8 : 0;
@@ -178,18 +211,75 @@ export function layout(state, width, scale = 1) {
 // --- Edges: a cubic Bézier from the source's bottom to the target's top (or side to side, or a
 // dip below the row for replication), sampled so dots move at constant speed.
 
+// Edges into a consumer box become one edge whose rates are the sum of its members' edges.
+function mergeIntoBoxes(state, pools) {
+  const boxOf = new Map();
+  for (const [id, pool] of pools) if (pool.synthetic) for (const member of pool.group.members) boxOf.set(member, id);
+  const merged = new Map();
+  const edges = [];
+  for (const edge of state.edges) {
+    const box = boxOf.get(edge.to);
+    if (!box) {
+      edges.push(edge);
+      continue;
+    }
+    const key = `${edge.from}>${box}`;
+    let sum = merged.get(key);
+    if (!sum) {
+      const parts = [];
+      sum = {
+        from: edge.from,
+        to: box,
+        kinds: edge.kinds,
+        parts,
+        get rates() {
+          const total = {};
+          for (const part of parts) for (const [kind, rate] of Object.entries(part.rates)) total[kind] = (total[kind] ?? 0) + (rate ?? 0);
+          return total;
+        },
+      };
+      merged.set(key, sum);
+      edges.push(sum);
+    }
+    sum.parts.push(edge);
+  }
+  return edges;
+}
+
 function routeEdges(state, boxes, pools, z) {
   const routes = [];
-  for (const edge of state.edges) {
+  const others = [...boxes.entries()];
+  for (const edge of mergeIntoBoxes(state, pools)) {
     const from = boxes.get(edge.from) ?? pools.get(edge.from);
-    const to = boxes.get(edge.to);
+    const to = boxes.get(edge.to) ?? pools.get(edge.to);
     if (!from || !to) continue;
-    routes.push({ edge, ...curve(from, to, z, pools.has(edge.from)) });
+    const fromPool = pools.has(edge.from);
+    const members = new Set([...(pools.get(edge.from)?.group.members ?? []), ...(pools.get(edge.to)?.group.members ?? [])]);
+    const hits = (route) =>
+      others.filter(([id, box]) => id !== edge.from && id !== edge.to && !members.has(id) && crosses(route, box)).length;
+    let best = curve(from, to, z, fromPool, null);
+    let bestHits = hits(best);
+    // Through another node? Go down the gap beside the target and come in from its side.
+    for (const side of bestHits ? ["left", "right"] : []) {
+      const detour = curve(from, to, z, fromPool, side);
+      const detourHits = hits(detour);
+      if (detourHits < bestHits) [best, bestHits] = [detour, detourHits];
+    }
+    routes.push({ edge, ...best });
   }
   return routes;
 }
 
-function curve(a, b, z, fromPool) {
+function crosses(route, box) {
+  const margin = 2;
+  for (let u = 0.08; u < 0.93; u += 0.04) {
+    const [x, y] = route.at(u);
+    if (x > box.x + margin && x < box.x + box.w - margin && y > box.y + margin && y < box.y + box.h - margin) return true;
+  }
+  return false;
+}
+
+function curve(a, b, z, fromPool, side) {
   const acx = a.x + a.w / 2;
   const bcx = b.x + b.w / 2;
   const bcy = b.y + b.h / 2;
@@ -216,6 +306,14 @@ function curve(a, b, z, fromPool) {
       p1 = [mid, p0[1]];
       p2 = [mid, p3[1]];
     }
+  } else if (side && bcy >= a.y + a.h) {
+    // A detour: down the gap beside the target, in through its side.
+    const left = side === "left";
+    const lane = left ? b.x - Math.max(3, z.gap / 2) : b.x + b.w + Math.max(3, z.gap / 2);
+    p0 = [fromPool ? clamp(lane, a.x + 16, a.x + a.w - 16) : acx, a.y + a.h];
+    p3 = [left ? b.x : b.x + b.w, bcy];
+    p1 = [lane, p0[1] + (b.y - p0[1]) * 0.35];
+    p2 = [lane, bcy];
   } else if (bcy >= a.y + a.h) {
     p0 = [fromPool ? clamp(bcx, a.x + 16, a.x + a.w - 16) : acx, a.y + a.h];
     p3 = [bcx, b.y];

@@ -6,7 +6,7 @@ import { Charts } from "lab/charts.js";
 import { Controls } from "lab/controls.js";
 import { Diagram } from "lab/diagram.js";
 import { makeFormat } from "lab/format.js";
-import { Announcer, Counters, EventLog, NodeTable } from "lab/panels.js";
+import { Announcer, Counters, EventLog, LatestEvent, NodeTable } from "lab/panels.js";
 import { Shortcuts } from "lab/shortcuts.js";
 import { LabSocket } from "lab/socket.js";
 import { LabState } from "lab/state.js";
@@ -23,6 +23,9 @@ class Lab {
     this.format = makeFormat(config.locale, config.strings);
     this.state = new LabState({ windowS: config.window_s });
     this.cleanups = [];
+    this.raf = null;
+    this.destroyed = false;
+    this.lastFrameAt = performance.now();
     this.lastSeq = 0;
     this.lastTopologySync = 0;
     this.statusKey = "";
@@ -38,6 +41,7 @@ class Lab {
     this.traffic = new Traffic(this.diagram);
     this.counters = new Counters(root, this.format, { reducedMotion: () => this.reduced });
     this.log = new EventLog(root, { format: this.format, messages: config.messages, state: this.state });
+    this.latest = new LatestEvent(root, { format: this.format, messages: config.messages, state: this.state });
     this.table = new NodeTable(root, { format: this.format, diagram: this.diagram });
     this.announcer = new Announcer(root.querySelector("[data-lab-announcer]"), {
       format: this.format,
@@ -103,8 +107,6 @@ class Lab {
     });
 
     this.socket.connect();
-    this.raf = null;
-    this.lastFrameAt = performance.now();
   }
 
   listen(target, type, handler) {
@@ -138,7 +140,9 @@ class Lab {
         this.controls.refused(message);
         break;
       case "state":
+        if (message.role) this.root.dataset.role = message.role;
         this.controls.setPlayState({ paused: message.paused, speed: message.speed, seed: message.seed });
+        this.loop();
         break;
       default:
         break;
@@ -161,7 +165,10 @@ class Lab {
     }
     this.lastSeq = frame.seq ?? 0;
     const state = this.state;
-    if (change.reset) this.log.reset();
+    if (change.reset) {
+      this.log.reset();
+      this.latest.reset();
+    }
     for (const event of change.events) {
       if (event.key === "hot_key_changed") this.diagram.hotNode = event.params?.state ? event.node : null;
       if (event.key === "shards_changed") this.diagram.hotNode = null;
@@ -184,6 +191,7 @@ class Lab {
     this.traffic.updateRates();
     this.counters.update(state.metrics);
     this.log.add(change.events);
+    if (change.events.length) this.latest.show(change.events);
     this.announcer.push(change.events);
     this.table.update(state);
     this.root.dataset.tick = String(state.tick);
@@ -199,6 +207,7 @@ class Lab {
     this.traffic.rebuild();
     this.traffic.setEnabled(!this.reduced);
     this.traffic.updateRates();
+    this.loop();
   }
 
   // ------------------------------------------------------------------ animation
@@ -217,6 +226,9 @@ class Lab {
       this.traffic.frame(this.state, now, dt, !this.controls.paused, this.controls.speed);
       this.stage.dataset.dots = String(this.reduced ? 0 : this.traffic.visible);
     }
+    // Paused and settled: nothing moves, so stop asking for frames until the next server frame.
+    const settled = now - this.state.frameAt > 2 * this.state.frameGapMs && this.traffic.bursts.length === 0;
+    if (this.controls.paused && settled) return;
     this.loop();
   }
 
@@ -228,6 +240,7 @@ class Lab {
     this.traffic.setEnabled(!this.reduced);
     if (!this.reduced) this.traffic.updateRates();
     this.stage.dataset.dots = String(this.reduced ? 0 : this.traffic.visible);
+    this.loop();
   }
 
   toggleMotion() {

@@ -53,13 +53,40 @@ export class Counters {
       item.el.dataset.value = String(value);
       const loss = item.el.classList.contains("lab-counter--loss");
       item.el.classList.toggle("is-bad", loss ? value > 0 : item.name === "availability" && value < 0.99);
-      if (item.last !== null && value !== item.last && loss && value > item.last && !this.reducedMotion()) {
+      const now = performance.now();
+      if (item.last !== null && loss && value > item.last && !this.reducedMotion() && now - (item.flashedAt ?? -1e9) > 4000) {
+        item.flashedAt = now;
         item.el.classList.remove("is-flash");
         void item.el.offsetWidth; // restart the highlight
         item.el.classList.add("is-flash");
       }
       item.last = value;
     }
+  }
+}
+
+// The newest event that matters, under the diagram, where the eye already is.
+export class LatestEvent {
+  constructor(root, { format, messages, state }) {
+    this.box = root.querySelector("[data-lab-latest]");
+    this.time = root.querySelector("[data-lab-latest-time]");
+    this.text = root.querySelector("[data-lab-latest-text]");
+    this.format = format;
+    this.messages = messages;
+    this.state = state;
+  }
+
+  show(events) {
+    const event = [...events].reverse().find((e) => e.severity !== "info" || IMPORTANT.has(e.key)) ?? events[events.length - 1];
+    if (!event || !this.box) return;
+    this.box.hidden = false;
+    this.box.dataset.severity = event.severity;
+    this.time.textContent = this.format.word("event_time", { t: this.format.seconds(event.t) });
+    this.text.textContent = `${SEVERITY_MARK[event.severity] ?? ""} ${this.state.eventText(event, this.messages, this.format)}`;
+  }
+
+  reset() {
+    if (this.box) this.box.hidden = true;
   }
 }
 
