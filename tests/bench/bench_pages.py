@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import http.client
+import json
 import os
 import platform
 import random
@@ -206,6 +207,7 @@ def load_test(port: int, clients: int, seconds: float, think_s: float, pid: int 
 
 ASSET_RE = re.compile(r"""<(?:link|script|img)\b[^>]*?(?:href|src)="([^"]+)\"""")
 LAZY_RE = re.compile(r'data-plotly-src="([^"]+)"')
+IMPORT_MAP_RE = re.compile(r'<script type="importmap">(.*?)</script>', re.S)
 CSS_URL_RE = re.compile(r"url\(['\"]?([^'\")]+)['\"]?\)")
 
 
@@ -227,6 +229,8 @@ def transfer(port: int, path: str) -> dict[str, object]:
     items = [(path, size)]
     seen = {path}
     queue = [url for url in ASSET_RE.findall(page) if url.startswith("/") and "hreflang" not in url]
+    for block in IMPORT_MAP_RE.findall(page):  # ES modules the page's scripts import (the live lab)
+        queue += [url for url in json.loads(block).get("imports", {}).values() if url.startswith("/")]
     for url in queue:
         if url in seen:
             continue
