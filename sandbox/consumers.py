@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections import deque
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from redis.exceptions import RedisError
 
 from sandbox.labs import lab_owned
 from sandbox.runner import LabGone, LabRunner, Subscriber, lab_host
@@ -31,10 +33,13 @@ from sandbox.socket_messages import (
 )
 from sandbox.store import AsyncLabStore
 
+log = logging.getLogger(__name__)
+
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
+CLOSE_TRY_AGAIN_LATER = 1013
 
 
 class MessageLimiter:
@@ -82,15 +87,21 @@ class LabConsumer(AsyncWebsocketConsumer):
         self.lang = socket_language(self.scope.get("cookies"))
         self.limiter = MessageLimiter()
         await self.accept()  # accepted first, so the browser sees the close codes below
+        try:
+            await self._attach()
+        except RedisError:  # the store is unreachable or overloaded: the browser retries later
+            log.warning("lab %s: store unavailable at connect", self.lab_id, exc_info=True)
+            await self._refuse("lab_unavailable", CLOSE_TRY_AGAIN_LATER)
+
+    async def _attach(self) -> None:
         if await AsyncLabStore().meta(self.lab_id) is None:
             await self._refuse("lab_gone", CLOSE_NOT_FOUND)
             return
         if not await self._session_owns_lab():
             await self._refuse("lab_forbidden", CLOSE_FORBIDDEN)
             return
-        subscriber = Subscriber(
-            socket=self, lang=self.lang, reply_channel=getattr(self, "channel_name", None)
-        )
+        reply_channel = getattr(self, "channel_name", None)
+        subscriber = Subscriber(socket=self, lang=self.lang, reply_channel=reply_channel)
         try:
             self.runner = await lab_host().attach(self.lab_id, subscriber)
         except LabGone:

@@ -41,6 +41,8 @@ LEASE_MS = 3000  # the lease lapses 3 s after its holder stops renewing it (rene
 FOLLOWER_TTL_MS = 5000  # a follower registration lapses 5 s after its last refresh
 FRAMES_MAXLEN = 200  # frames kept in a lab's stream for followers (~20 s at 10 Hz)
 ID_BYTES = 16  # secrets.token_urlsafe(16): 22 characters, 128 bits
+ASYNC_MAX_CONNECTIONS = 64  # per server process (followers' blocking stream reads hold one each)
+ASYNC_POOL_TIMEOUT_S = 20.0
 
 
 def meta_key(lab_id: str) -> str:
@@ -225,7 +227,12 @@ def async_redis() -> aioredis.Redis:
     clients = _async_clients.setdefault(loop, {})
     client = clients.get(url)
     if client is None:
-        client = clients[url] = aioredis.Redis.from_url(url, decode_responses=True)
+        # A blocking pool: under a burst (hundreds of sockets connecting at once) calls wait for a
+        # free connection instead of failing with "Too many connections".
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, decode_responses=True, max_connections=ASYNC_MAX_CONNECTIONS, timeout=ASYNC_POOL_TIMEOUT_S
+        )
+        client = clients[url] = aioredis.Redis(connection_pool=pool)
     return client
 
 

@@ -439,3 +439,18 @@ async def test_a_lab_expired_from_the_store_is_gone(open_socket, lab, session):
     _, socket = await open_socket(lab.id, session=session)
     assert (await socket.next("error"))["key"] == "lab_gone"
     assert await _close_code(socket) == 4404
+
+
+async def test_an_unreachable_store_closes_1013_and_the_browser_retries(
+    open_socket, lab, session, monkeypatch
+):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    async def down(self: Any, lab_id: str) -> None:
+        raise RedisConnectionError("Redis is down")
+
+    monkeypatch.setattr(store.AsyncLabStore, "meta", down)
+    _, socket = await open_socket(lab.id, session=session, lang="en")
+    error = await socket.next("error")
+    assert error["key"] == "lab_unavailable" and "try again" in error["message"]
+    assert await _close_code(socket) == 1013
