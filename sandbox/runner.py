@@ -149,7 +149,13 @@ class LabRunner:
         self._linger: asyncio.Task[None] | None = None
         self._last_keyframe_request = 0.0
         self._reading = False  # (follower) reading the frames stream
+        self._last_touch = time.monotonic()
         self.closed = False
+
+    @property
+    def ticking(self) -> bool:
+        """Whether this runner's loop is on (not lingering after its last socket left)."""
+        return bool(self._tasks) and self._linger is None
 
     @property
     def group(self) -> str:
@@ -194,13 +200,13 @@ class LabRunner:
         self._start_owner_tasks()
 
     def _start_owner_tasks(self) -> None:
+        self.host.keep(self)
         if self.paused:
             self._resumed.clear()
         else:
             self._resumed.set()
         self._tasks = [
             asyncio.create_task(self._tick_loop(), name=f"lab-tick-{self.lab_id}"),
-            asyncio.create_task(self._housekeeping(), name=f"lab-house-{self.lab_id}"),
             asyncio.create_task(self._inbox(), name=f"lab-inbox-{self.lab_id}"),
         ]
 
@@ -522,30 +528,20 @@ class LabRunner:
 
     # ------------------------------------------------------------------ owner housekeeping
 
-    async def _housekeeping(self) -> None:
-        last_touch = time.monotonic()
-        while True:
-            await asyncio.sleep(HOUSEKEEPING_S)
-            sim = self.sim
-            if sim is None:
-                return
-            try:
-                renewed, langs = await _redis(
-                    self.store.renew_and_followers(self.lab_id, self.host.token, tick=sim.tick)
-                )
-            except RedisError:
-                log.warning("lab %s: lease renewal failed", self.lab_id, exc_info=True)
-                continue
-            if not renewed:
-                log.warning("lab %s: lease lost; following the new runner", self.lab_id)
-                await self._demote()
-                return
-            self._stream_langs = langs
-            if self._ticks_since_snapshot >= SNAPSHOT_EVERY_TICKS:
-                self._snapshot()
-            if time.monotonic() - last_touch >= TOUCH_EVERY_S:
-                last_touch = time.monotonic()
-                self._write("touch", None)
+    def housekeep(self, langs: set[str] | None, now: float) -> None:
+        """The host's 1 Hz round trip renewed this runner's lease (or found it lost: None)."""
+        if self.role != "runner" or self.sim is None or not self._tasks:
+            return
+        if langs is None:
+            log.warning("lab %s: lease lost; following the new runner", self.lab_id)
+            self._tasks.append(asyncio.create_task(self._demote(), name=f"lab-demote-{self.lab_id}"))
+            return
+        self._stream_langs = langs
+        if self._ticks_since_snapshot >= SNAPSHOT_EVERY_TICKS:
+            self._snapshot()
+        if now - self._last_touch >= TOUCH_EVERY_S:
+            self._last_touch = now
+            self._write("touch", None)
 
     async def _demote(self) -> None:
         """The lease went to another process: stop ticking, follow it."""
@@ -779,6 +775,7 @@ class LabHost:
         self.token = token or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.store = AsyncLabStore()
         self.runners: dict[str, LabRunner] = {}
+        self._keeper: asyncio.Task[None] | None = None
 
     async def attach(self, lab_id: str, subscriber: Subscriber) -> LabRunner:
         """Attach a socket to the lab's runner in this process (created on first use).
@@ -803,6 +800,31 @@ class LabHost:
     async def detach(self, runner: LabRunner, subscriber: Subscriber) -> None:
         await runner.remove(subscriber)
 
+    def keep(self, runner: LabRunner) -> None:
+        """Make sure the keeper runs: it renews the leases of every lab this process runs."""
+        if self._keeper is None or self._keeper.done():
+            self._keeper = asyncio.create_task(self._keep(), name="lab-keeper")
+
+    async def _keep(self) -> None:
+        """Every HOUSEKEEPING_S: one pipelined round trip renews all leases (recording each lab's
+        tick) and reads their followers; each runner then snapshots if due. Ends when no lab
+        runs here (restarted by the next one)."""
+        while True:
+            await asyncio.sleep(HOUSEKEEPING_S)
+            owners = [r for r in self.runners.values() if r.role == "runner" and r.ticking]
+            ticks = [(r.lab_id, r.sim.tick) for r in owners if r.sim is not None]
+            if not ticks:
+                return
+            owners = [r for r in owners if r.sim is not None]
+            try:
+                results = await _redis(self.store.renew_many(self.token, ticks))
+            except RedisError:
+                log.warning("lab leases: renewal failed", exc_info=True)
+                continue
+            now = time.monotonic()
+            for runner, langs in zip(owners, results, strict=True):
+                runner.housekeep(langs, now)
+
     def forget(self, runner: LabRunner) -> None:
         if self.runners.get(runner.lab_id) is runner:
             del self.runners[runner.lab_id]
@@ -812,6 +834,10 @@ class LabHost:
         for runner in list(self.runners.values()):
             runner.subscribers.clear()
             await runner.close()
+        if self._keeper is not None:
+            self._keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keeper
 
     def tasks(self) -> list[asyncio.Task[Any]]:
         return [task for runner in self.runners.values() for task in runner.tasks()]

@@ -25,6 +25,7 @@ Writes are small and never per frame, except the lease renewal with the current 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import secrets
 import time
@@ -35,6 +36,7 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 from django.conf import settings
+from redis.exceptions import NoScriptError
 
 LAB_TTL_S = 7 * 24 * 3600  # a lab nobody opens for a week is forgotten
 LEASE_MS = 3000  # the lease lapses 3 s after its holder stops renewing it (renewed every 1 s)
@@ -210,6 +212,13 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[2], 'tick', ARGV[3]) end
 return 1
 """
+_RENEW_FOLLOWERS = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return false end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('HSET', KEYS[2], 'tick', ARGV[3])
+return redis.call('HVALS', KEYS[3])
+"""
+_RENEW_MANY_SHA = hashlib.sha1(_RENEW_FOLLOWERS.encode()).hexdigest()  # noqa: S324 — Redis's script id
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -333,14 +342,27 @@ class AsyncLabStore:
         values = await self.redis.hgetall(followers_key(lab_id))
         return {lang for langs in values.values() for lang in langs.split(",") if lang}
 
-    async def renew_and_followers(self, lab_id: str, token: str, *, tick: int) -> tuple[bool, set[str]]:
-        """The owner's 1 Hz round trip: renew the lease (recording the tick), read the followers."""
+    async def renew_many(self, token: str, ticks: list[tuple[str, int]]) -> list[set[str] | None]:
+        """The process's 1 Hz round trip for all the labs it runs: renew each lease (recording the
+        lab's tick) and read its followers' languages. None for a lease this process lost."""
+        if not ticks:
+            return []
         pipe = self.redis.pipeline(transaction=False)
-        pipe.eval(_RENEW, 2, lease_key(lab_id), meta_key(lab_id), token, LEASE_MS, tick)
-        pipe.hgetall(followers_key(lab_id))
-        renewed, followers = await pipe.execute()
-        langs = {lang for value in followers.values() for lang in value.split(",") if lang}
-        return bool(renewed), langs
+        for lab_id, tick in ticks:
+            keys = (lease_key(lab_id), meta_key(lab_id), followers_key(lab_id))
+            pipe.evalsha(_RENEW_MANY_SHA, 3, *keys, token, LEASE_MS, tick)
+        try:
+            replies = await pipe.execute(raise_on_error=True)
+        except NoScriptError:
+            await self.redis.script_load(_RENEW_FOLLOWERS)
+            return await self.renew_many(token, ticks)
+        out: list[set[str] | None] = []
+        for reply in replies:
+            if reply is None:
+                out.append(None)
+            else:
+                out.append({lang for value in reply for lang in value.split(",") if lang})
+        return out
 
     async def publish(self, lab_id: str, fields: dict[str, str]) -> None:
         await self.redis.xadd(frames_key(lab_id), fields, maxlen=FRAMES_MAXLEN, approximate=True)  # type: ignore[arg-type]

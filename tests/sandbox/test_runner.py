@@ -204,3 +204,14 @@ async def test_restore_is_exact_after_a_normal_stop(open_socket, lab, session, s
     await runner.request_keyframe(runner.subscribers[0])  # no await point: state at this tick
     reference = _reference("web-tier", 1, await _logged(lab.id), runner.sim.tick)
     assert _same_state(runner.sim, reference)
+
+
+async def test_a_runner_that_lost_its_lease_stops_ticking_and_follows(open_socket, lab, session, fast_lease):
+    _, socket = await open_socket(lab.id, session=session)
+    await socket.next("frame")
+    runner = lab_host().runners[lab.id]
+    store.sync_redis().set(store.lease_key(lab.id), "another-process", px=5000)  # e.g. after a long stall
+    state = await socket.next("state", timeout=2.0)
+    assert state["role"] == "follower"
+    assert runner.role == "follower" and runner.sim is None
+    assert not any(t.get_name().startswith("lab-tick-") for t in runner.tasks())
