@@ -100,6 +100,13 @@ export function layout(state, width, scale = 1) {
   }
 
   const dcW = (innerW - (perRow - 1) * z.gap) / perRow;
+  // A web pool of up to four servers on one row when slightly narrower nodes allow it.
+  const widest = Math.min(4, Math.max(0, ...state.groups.map((g) => g.members.length)));
+  if (widest > 1 && !z.compact) {
+    const inner = dcW - 2 * z.dcPad - 2 * z.poolPad;
+    const fit = Math.floor((inner - (widest - 1) * z.gap) / widest);
+    if (fit < z.nodeW && fit >= Math.round(112 * z.scale)) z.nodeW = fit;
+  }
   let rowTop = y;
   let rowBottom = y;
   dcs.forEach((dc, index) => {
