@@ -601,16 +601,13 @@ class LabRunner:
         if layer is None:
             await self._send(subscriber, _dumps(socket_error("lab_unavailable", lang, seq=seq)))
             return
-        await layer.group_send(
-            self.group,
-            {
-                "type": "lab.command",
-                "seq": seq,
-                "command": command,
-                "lang": lang,
-                "reply": subscriber.reply_channel,
-            },
-        )
+        message = {"type": "lab.command", "seq": seq, "command": command, "lang": lang}
+        try:
+            await layer.group_send(self.group, {**message, "reply": subscriber.reply_channel})
+        except Exception:  # the channel layer is unreachable or full: say so, keep the socket
+            log.warning("lab %s: could not forward a command", self.lab_id, exc_info=True)
+            await self._send(subscriber, _dumps(socket_error("lab_unavailable", lang, seq=seq)))
+            return
         loop = asyncio.get_running_loop()
 
         def unanswered() -> None:

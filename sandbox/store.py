@@ -213,8 +213,9 @@ if ARGV[3] ~= '' then redis.call('HSET', KEYS[2], 'tick', ARGV[3]) end
 return 1
 """
 _RENEW_FOLLOWERS = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return false end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return false end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 redis.call('HSET', KEYS[2], 'tick', ARGV[3])
 return redis.call('HVALS', KEYS[3])
 """
@@ -344,7 +345,9 @@ class AsyncLabStore:
 
     async def renew_many(self, token: str, ticks: list[tuple[str, int]]) -> list[set[str] | None]:
         """The process's 1 Hz round trip for all the labs it runs: renew each lease (recording the
-        lab's tick) and read its followers' languages. None for a lease this process lost."""
+        lab's tick) and read its followers' languages. None for a lease another process holds now.
+        A lease that lapsed while nobody took it (this process stalled for seconds) is taken back:
+        no other process ran the lab meanwhile, so this one still has its true state."""
         if not ticks:
             return []
         pipe = self.redis.pipeline(transaction=False)

@@ -215,3 +215,14 @@ async def test_a_runner_that_lost_its_lease_stops_ticking_and_follows(open_socke
     assert state["role"] == "follower"
     assert runner.role == "follower" and runner.sim is None
     assert not any(t.get_name().startswith("lab-tick-") for t in runner.tasks())
+
+
+async def test_a_lease_that_lapsed_while_nobody_took_it_is_taken_back(open_socket, lab, session, fast_lease):
+    _, socket = await open_socket(lab.id, session=session)
+    await socket.next("frame")
+    runner = lab_host().runners[lab.id]
+    store.sync_redis().delete(store.lease_key(lab.id))  # as after a stall longer than the lease
+    await asyncio.sleep(0.3)
+    assert runner.role == "runner"
+    assert await store.AsyncLabStore().lease_holder(lab.id) == lab_host().token
+    assert (await socket.next("frame"))["frame"]["type"] == "delta"
