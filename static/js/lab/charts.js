@@ -129,7 +129,7 @@ export class Charts {
       plot_bgcolor: "rgba(0,0,0,0)",
       font: { family: colours.font, size: 12 * z, color: colours.text },
       showlegend: legend,
-      legend: { orientation: "h", x: 0, y: 1, yanchor: "bottom", font: { size: 11 * z }, bgcolor: "rgba(0,0,0,0)", entrywidth: 0.3, entrywidthmode: "fraction" },
+      legend: { orientation: "h", x: 0, y: 1, yanchor: "bottom", font: { size: 11 * z }, bgcolor: "rgba(0,0,0,0)", entrywidth: Math.round(96 * z), entrywidthmode: "pixels" },
       xaxis: {
         title: { text: bar ? "" : f.word("chart_time"), font: { size: 11 * z, color: colours.muted } },
         gridcolor: colours.border,
