@@ -27,7 +27,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from lessons.numbers import number_format
-from sandbox.engine import facts, popularity, queueing, sharding
+from sandbox.engine import facts, messages, popularity, queueing, sharding
 from sandbox.engine.presets import PRESETS
 from sandbox.engine.simulation import Simulation
 
@@ -565,21 +565,22 @@ def _cache_hit_ratio(lang: str) -> Chart:
 # --- 10 CDN and 11 data centers: round trips by region (the engine's region table)
 
 
-def _region_names() -> dict[str, str]:
-    return {
-        "ap-northeast": _("Seoul (Northeast Asia)"),
-        "us-east": _("Virginia (US East)"),
-        "eu-west": _("Frankfurt (Western Europe)"),
-    }
+def _region_names(lang: str) -> dict[str, str]:
+    return {region: messages.region_name(region, lang) for region in facts.REGIONS}
 
 
-# Lesson 11 tells of data center A in Seoul and B in Frankfurt, and of A failing.
-DATA_CENTER_SITES = ("ap-northeast", "eu-west")
-FAILED_DATA_CENTER = "ap-northeast"
+def _data_center_story() -> tuple[tuple[str, ...], str]:
+    """Lesson 11's story, as the lab's `data-centers` preset plays it: its sites, and the one that fails."""
+    preset = PRESETS["data-centers"]
+    failed_dc = next(
+        str(command["dc"]) for _t, command in preset.scenario if command["cmd"] == "fail_data_center"
+    )
+    sites = preset.data_centers  # data center N (dc-N) stands in the N-th region listed
+    return sites, sites[int(failed_dc.removeprefix("dc-")) - 1]
 
 
 def _cdn_latency(lang: str) -> Chart:
-    names = _region_names()
+    names = _region_names(lang)
     origin = PRESETS["cdn"].data_centers[0]
     labels = [names.get(region, region) for region in facts.REGIONS]
     from_origin = [facts.region_rtt_ms(region, origin) for region in facts.REGIONS]
@@ -622,9 +623,9 @@ def _cdn_latency(lang: str) -> Chart:
 
 
 def _dc_failover_latency(lang: str) -> Chart:
-    names = _region_names()
-    centers = list(DATA_CENTER_SITES)
-    failed = FAILED_DATA_CENTER
+    names = _region_names(lang)
+    sites, failed = _data_center_story()
+    centers = list(sites)
     healthy = [center for center in centers if center != failed]
     labels = [names.get(region, region) for region in facts.REGIONS]
     before = [min(facts.region_rtt_ms(region, center) for center in centers) for region in facts.REGIONS]

@@ -115,6 +115,7 @@ REGION_RTT_MS: Final = {
     ("ap-northeast", "eu-west"): 250.0,
     ("us-east", "eu-west"): 80.0,
 }
+RTT_SEOUL_FRANKFURT_MS: Final = REGION_RTT_MS[("ap-northeast", "eu-west")]  # the farthest pair (lessons 10, 11)
 MAX_DATA_CENTERS: Final = len(REGIONS)
 DC_FAILOVER_S: Final = 5.0  # GeoDNS notices a dead data center and reroutes its users after this long
 

@@ -310,6 +310,13 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     ),
 }
 
+# Where each region's users are, as the lessons name the places (the lab and the charts use these).
+REGION_NAMES: Mapping[str, tuple[str, str]] = {
+    "ap-northeast": ("Seoul", "서울"),
+    "us-east": ("Virginia (US East)", "버지니아(미국 동부)"),
+    "eu-west": ("Frankfurt (Europe)", "프랑크푸르트(유럽)"),
+}
+
 SEVERITIES = ("info", "warning", "error")
 
 
@@ -346,6 +353,14 @@ def render(key: str, params: Mapping[str, object] | None = None, lang: str = "en
     template = texts[1] if lang.startswith("ko") else texts[0]
     values = _Params({k: _format_value(v, lang) for k, v in (params or {}).items()})
     return template.format_map(values)
+
+
+def region_name(region: str, lang: str = "en") -> str:
+    """The place a region stands for, in `lang` (the region id itself when unknown)."""
+    names = REGION_NAMES.get(region)
+    if names is None:
+        return region
+    return names[1] if lang.startswith("ko") else names[0]
 
 
 def language_from_env(environ: Mapping[str, str]) -> str:

@@ -195,15 +195,16 @@ _PRESETS = (
     ),
     PresetSpec(
         "data-centers",
-        "Two data centers with GeoDNS: users go to the nearest; an outage reroutes them.",
+        "Data center A in Seoul and B in Frankfurt with GeoDNS: users go to the nearest; A's outage "
+        "reroutes its users to B (the story lesson 11 tells).",
         (*ALWAYS, "data_centers", "faults"),
         users=60_000,
         region_shares={"ap-northeast": 0.5, "us-east": 0.3, "eu-west": 0.2},
-        data_centers=("ap-northeast", "us-east"),
+        data_centers=("ap-northeast", "eu-west"),
         web_servers=2,
         web_size="s",
         replicas=1,
-        scenario=((10.0, {"cmd": "fail_data_center", "dc": "dc-2"}),),
+        scenario=((10.0, {"cmd": "fail_data_center", "dc": "dc-1"}),),
     ),
     PresetSpec(
         "full",

@@ -615,6 +615,9 @@ class Simulation:
         local = [r for r in replicas if r.dc == dc.id]
         if local:
             return [(r, 1.0 / len(local), 0.0) for r in local]
+        master = self.master
+        if master is not None and master.routable and master.dc == dc.id:
+            return [(master, 1.0, 0.0)]  # no replica here: the master next door, not another continent
         if replicas:
             nearest = min(replicas, key=lambda r: (_inter_dc_s(dc, self.dc_of(r)), r.id))
             place = self.dc_of(nearest)

@@ -108,11 +108,11 @@ def test_topology_caps_are_refused_with_a_clear_message() -> None:
 
 
 def test_data_centers_are_capped_one_per_region() -> None:
-    sim = Simulation.from_preset("data-centers")
-    error = refused({"cmd": "add_data_center", "region": "us-east"}, sim)
-    assert error.key == "region_taken" and error.allowed == ["eu-west"]
-    sim.apply({"cmd": "add_data_center", "region": "eu-west"})
-    assert refused({"cmd": "add_data_center", "region": "eu-west"}, sim).key == "region_taken"
+    sim = Simulation.from_preset("data-centers")  # Seoul and Frankfurt
+    error = refused({"cmd": "add_data_center", "region": "eu-west"}, sim)
+    assert error.key == "region_taken" and error.allowed == ["us-east"]
+    sim.apply({"cmd": "add_data_center", "region": "us-east"})
+    assert refused({"cmd": "add_data_center", "region": "us-east"}, sim).key == "region_taken"
 
 
 @pytest.mark.parametrize(

@@ -572,23 +572,26 @@ def test_cdn_lowers_latency_for_far_users() -> None:
 
 
 def test_geo_routing_sends_users_to_nearest_dc() -> None:
-    sim = lab("data-centers")
+    sim = lab("data-centers")  # data center A (dc-1) in Seoul, B (dc-2) in Frankfurt
     run(sim, 5)
     regions = sim.metrics()["regions"]
-    assert regions["ap-northeast"]["dc"] == "dc-1"  # Seoul
-    assert regions["us-east"]["dc"] == "dc-2"  # Virginia
-    assert regions["eu-west"]["dc"] == "dc-2"  # nearer to Virginia than to Seoul
+    assert regions["ap-northeast"]["dc"] == "dc-1"  # Seoul's users stay in Seoul
+    assert regions["eu-west"]["dc"] == "dc-2"  # Europe's users go to Frankfurt
+    assert regions["us-east"]["dc"] == "dc-2"  # Virginia is nearer to Frankfurt than to Seoul
 
 
 def test_dc_outage_reroutes_with_higher_latency() -> None:
     sim = lab("data-centers")
-    run(sim, 10)
-    before = sim.metrics()["regions"]["us-east"]["mean_ms"]
-    sim.apply({"cmd": "fail_data_center", "dc": "dc-2"})
+    run(sim, 5)
+    before = sim.metrics()["regions"]
+    sim.apply({"cmd": "fail_data_center", "dc": "dc-1"})  # A, Seoul, as in the lesson
     run(sim, 1)
-    assert sim.metrics()["error_rate"] > 0, "until GeoDNS notices, dc-2's users get errors"
+    assert sim.metrics()["error_rate"] > 0, "until GeoDNS notices, A's users get errors"
     run(sim, facts.DC_FAILOVER_S + 5)
-    regions = sim.metrics()["regions"]
-    assert regions["us-east"]["dc"] == "dc-1"
-    assert regions["us-east"]["mean_ms"] > before + 100
+    after = sim.metrics()["regions"]
+    assert after["ap-northeast"]["dc"] == "dc-2"
+    assert after["ap-northeast"]["mean_ms"] > before["ap-northeast"]["mean_ms"] + 100
+    assert after["eu-west"]["mean_ms"] == pytest.approx(before["eu-west"]["mean_ms"], abs=50), (
+        "Frankfurt's own users keep their short trip (B only carries more traffic)"
+    )
     assert errors_over(sim, 5) == 0
