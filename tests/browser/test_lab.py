@@ -267,3 +267,19 @@ def test_korean_lab_speaks_korean(page: Page, live_url: str, console_errors):
     expect(page.locator('.lab-log__item[data-key="master_failed"]')).to_contain_text("마스터 db-1 장애")
     expect(node(page, "db-1").locator(".lab-node__status")).to_contain_text(re.compile("다운|장애"))
     assert console_errors == []
+
+
+def test_two_tabs_on_one_lab_agree(page: Page, live_url: str):
+    open_lab(page, live_url + "/lab/web-tier/?lang=en")
+    other = page.context.new_page()  # same visitor, same session: the same lab
+    open_lab(other, live_url + "/lab/web-tier/?lang=en")
+    assert other.locator("[data-lab]").get_attribute("id") == page.locator("[data-lab]").get_attribute("id")
+    sticky = other.locator('[data-group="sessions"]').get_by_label("Sticky sessions")
+    expect(sticky).to_be_checked()
+    page.locator('[data-group="load_balancer"]').get_by_label("Least connections").check()
+    page.locator('[data-group="sessions"]').get_by_label("Sticky sessions").uncheck()
+    expect(other.locator('[data-group="load_balancer"]').get_by_label("Least connections")).to_be_checked()
+    expect(sticky).not_to_be_checked()
+    page.get_by_role("button", name="Pause").click()
+    expect(other.locator("[data-lab]")).to_have_attribute("data-paused", "true")
+    other.close()

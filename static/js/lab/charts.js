@@ -107,7 +107,7 @@ export class Charts {
     this.timer = setInterval(() => this.tick(), UPDATE_MS);
   }
 
-  _layout(name, colours) {
+  _layout(name, colours, names = []) {
     const f = this.format;
     const z = parseFloat(getComputedStyle(this.root).getPropertyValue("--scale")) || 1;
     this.scale = z;
@@ -121,6 +121,9 @@ export class Charts {
       hit: f.word("chart_hit"),
     };
     const bar = name === "shards";
+    // Legend entries as wide as their longest name (Hangul is about twice as wide as Latin).
+    const textWidth = (text) => [...text].reduce((sum, ch) => sum + (/[\u3131-\uD79D]/.test(ch) ? 11 : 6.6), 0);
+    const entry = Math.round((Math.max(20, ...names.map(textWidth)) + 8) * z); // the text; plotly adds the symbol
     const legend = !bar && name !== "queue" && name !== "lag" && name !== "hit";
     return {
       margin: { l: 54 * z, r: 10, t: legend ? 30 * z : 8, b: 40 * z },
@@ -129,7 +132,7 @@ export class Charts {
       plot_bgcolor: "rgba(0,0,0,0)",
       font: { family: colours.font, size: 12 * z, color: colours.text },
       showlegend: legend,
-      legend: { orientation: "h", x: 0, y: 1, yanchor: "bottom", font: { size: 11 * z }, bgcolor: "rgba(0,0,0,0)", entrywidth: Math.round(96 * z), entrywidthmode: "pixels" },
+      legend: { orientation: "h", x: 0, y: 1, yanchor: "bottom", font: { size: 11 * z }, bgcolor: "rgba(0,0,0,0)", itemwidth: 30, entrywidth: entry, entrywidthmode: "pixels" },
       xaxis: {
         title: { text: bar ? "" : f.word("chart_time"), font: { size: 11 * z, color: colours.muted } },
         gridcolor: colours.border,
@@ -217,7 +220,7 @@ export class Charts {
       const div = figure?.querySelector(".lab-chart__plot");
       if (!div) continue;
       const traces = this._traces(name, colours);
-      this.plotly.react(div, traces, this._layout(name, colours), { displayModeBar: false, responsive: true, staticPlot: true });
+      this.plotly.react(div, traces, this._layout(name, colours, traces.map((t) => t.name ?? "")), { displayModeBar: false, responsive: true, staticPlot: true });
       this.figures.set(name, div);
       this.traceKeys.set(name, traces.map((trace) => trace.name).join("|"));
     }
@@ -245,7 +248,7 @@ export class Charts {
       const traces = this._traces(name, colours);
       const key = traces.map((trace) => trace.name).join("|");
       if (name === "shards" || key !== this.traceKeys.get(name)) {
-        this.plotly.react(div, traces, this._layout(name, colours), { displayModeBar: false, responsive: true, staticPlot: true });
+        this.plotly.react(div, traces, this._layout(name, colours, traces.map((t) => t.name ?? "")), { displayModeBar: false, responsive: true, staticPlot: true });
         this.traceKeys.set(name, key);
         continue;
       }
