@@ -12,6 +12,13 @@ function loadPlotly(src) {
   if (window.Plotly) return Promise.resolve(window.Plotly);
   if (!plotlyPromise) {
     plotlyPromise = new Promise((resolve, reject) => {
+      // The lesson's own chart may be fetching the same bundle already: wait for that one.
+      const pending = [...document.scripts].find((script) => script.src.endsWith(src));
+      if (pending) {
+        pending.addEventListener("load", () => resolve(window.Plotly));
+        pending.addEventListener("error", () => reject(new Error("plotly did not load")));
+        return;
+      }
       const script = document.createElement("script");
       script.src = src;
       script.async = true;
