@@ -79,6 +79,10 @@ def _too_big(text: str | None, data: bytes | None, limit: int = MESSAGE_MAX_BYTE
 
 
 class LabConsumer(AsyncWebsocketConsumer):
+    # No channel layer per socket: frames come from the runner in this process, and what crosses
+    # processes goes through the process's one inbox (sandbox.runner.LabHost). An alias that is
+    # not configured makes Channels skip the layer (get_channel_layer returns None).
+    channel_layer_alias = "lab-sockets-use-no-channel-layer"
     runner: LabRunner | None = None
     subscriber: Subscriber | None = None
 
@@ -100,8 +104,7 @@ class LabConsumer(AsyncWebsocketConsumer):
         if not await self._session_owns_lab():
             await self._refuse("lab_forbidden", CLOSE_FORBIDDEN)
             return
-        reply_channel = getattr(self, "channel_name", None)
-        subscriber = Subscriber(socket=self, lang=self.lang, reply_channel=reply_channel)
+        subscriber = Subscriber(socket=self, lang=self.lang)
         try:
             self.runner = await lab_host().attach(self.lab_id, subscriber)
         except LabGone:
@@ -187,11 +190,3 @@ class LabConsumer(AsyncWebsocketConsumer):
             await self._error("field_missing", seq=seq, field="command")
             return
         await runner.submit(subscriber, seq, message["command"])
-
-    # ------------------------------------------------------------------ from another process
-
-    async def lab_reply(self, event: dict[str, Any]) -> None:
-        """The answer (ack or error) to a command this socket forwarded to the lab's runner."""
-        if self.subscriber is not None:
-            self.subscriber.answered(event.get("seq"))
-        await self.send(text_data=event["text"])

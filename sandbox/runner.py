@@ -6,21 +6,23 @@ the lab in this process are its subscribers; frames go straight to each socket, 
 the channel layer. Commands are carried out between ticks (the event loop is single-threaded
 and a tick never yields half-way), and a frame follows at once when a command changed something.
 
-Exactly one process ticks a lab: the runner holds a lease in Redis (`sandbox.store`), renewed
-every second together with the lab's current tick. A runner that cannot get the lease is a
-*follower*: its sockets' commands go to the lease holder over the channel layer (group
-`lab.<id>`, low rate), and their frames come from the lab's Redis stream, which the holder
-writes only while followers are registered. When the holder goes away its lease lapses and a
-follower takes over, rebuilding the lab from the store: snapshot + logged commands + stepping on
-to the last recorded tick — exact, because the engine is deterministic.
+Exactly one process ticks a lab: the runner holds a lease in Redis (`sandbox.store`). The
+process's keeper renews all its leases every second in one pipelined round trip, recording each
+lab's current tick. A runner that cannot get the lease is a *follower*: its sockets' commands go
+to the lease holder over the channel layer (group `lab.<id>`, low rate; answers come back to the
+process's one inbox channel), and their frames come from the lab's Redis stream, which the
+holder writes only while followers are registered. When the holder goes away its lease lapses
+and a follower takes over, rebuilding the lab from the store: snapshot + logged commands +
+stepping on to the last recorded tick — exact, because the engine is deterministic.
 
 Frames are encoded once per tick per language: subscribers reading the same language share one
 `FrameEncoder`, so every subscriber's delta applies to the frame it got before. A subscriber
 that needs a keyframe (it just attached, came back from a hidden tab, or asked) makes its
 language group's next frame a keyframe, and that frame is sent at once.
 
-`LabHost` is a server process's set of runners (one per event loop: tests run a second one to
-play "another process"). Consumers call `lab_host().attach(...)` / `.detach(...)`.
+`LabHost` is a server process's set of runners, its lease keeper and its channel-layer inbox
+(one per event loop: tests run a second one to play "another process"). Consumers call
+`lab_host().attach(...)` / `.detach(...)`; sockets themselves use no channel layer.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from django.conf import settings
 from redis.exceptions import RedisError
 
 from sandbox.engine import CommandError, FrameEncoder, Simulation
+from sandbox.labs import LabHandle
 from sandbox.socket_messages import LIMITS, socket_error
 from sandbox.store import AsyncLabStore, SavedRun
 
@@ -81,7 +84,7 @@ class Subscriber:
 
     socket: SocketSender
     lang: str
-    reply_channel: str | None = None  # the consumer's channel, for answers from another process
+    id: str = field(default_factory=lambda: secrets.token_hex(6))  # names it in answers from afar
     hidden: bool = False
     needs_keyframe: bool = True
     pending: dict[int, asyncio.TimerHandle] = field(default_factory=dict)  # forwarded commands
@@ -144,7 +147,6 @@ class LabRunner:
         self._resumed = asyncio.Event()
         self._writes: list[tuple[str, Any]] = []
         self._writer: asyncio.Task[None] | None = None
-        self._channel: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._linger: asyncio.Task[None] | None = None
         self._last_keyframe_request = 0.0
@@ -197,17 +199,17 @@ class LabRunner:
         self._stream_langs = set()
         self.role = "runner"
         await self.store.touch(meta)
-        self._start_owner_tasks()
+        await self._start_owner_tasks()
 
-    def _start_owner_tasks(self) -> None:
+    async def _start_owner_tasks(self) -> None:
         self.host.keep(self)
+        await self.host.join(self.lab_id)  # commands from followers on other processes reach us
         if self.paused:
             self._resumed.clear()
         else:
             self._resumed.set()
         self._tasks = [
             asyncio.create_task(self._tick_loop(), name=f"lab-tick-{self.lab_id}"),
-            asyncio.create_task(self._inbox(), name=f"lab-inbox-{self.lab_id}"),
         ]
 
     def _become_follower(self) -> None:
@@ -317,7 +319,7 @@ class LabRunner:
             "paused": self.paused,
             "speed": self.speed,
             "role": self.role,
-            "share_path": f"/lab/s/{self.share_token}/",
+            "share_path": LabHandle(self.lab_id, self.preset, self.seed, self.share_token).share_path,
             "lang": subscriber.lang,
             "limits": dict(LIMITS),
         }
@@ -553,30 +555,21 @@ class LabRunner:
         self._become_follower()
         await self._send_all(_dumps(self._state()))
 
-    async def _inbox(self) -> None:
-        """Messages from followers on other processes: commands and keyframe requests."""
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        self._channel = await layer.new_channel(prefix="lab")
-        await layer.group_add(self.group, self._channel)
-        try:
-            while True:
-                message = await _redis(layer.receive(self._channel))
-                await self._on_inbox(layer, message)
-        finally:
-            with contextlib.suppress(Exception):
-                await layer.group_discard(self.group, self._channel)
-
     async def _leave_group(self) -> None:
-        layer = get_channel_layer()
-        if layer is not None and self._channel is not None:
-            with contextlib.suppress(Exception):
-                await layer.group_discard(self.group, self._channel)
-            self._channel = None
+        await self.host.leave(self.lab_id)
 
-    async def _on_inbox(self, layer: Any, message: dict[str, Any]) -> None:
+    async def on_message(self, layer: Any, message: dict[str, Any]) -> None:
+        """A channel-layer message for this lab (through the host's inbox): a follower's command
+        or keyframe request (we run the lab), or the answer to a command we forwarded."""
         kind = message.get("type")
+        if kind == "lab.reply":
+            subscriber = next((s for s in self.subscribers if s.id == message.get("sub")), None)
+            if subscriber is not None:
+                subscriber.answered(message.get("seq"))
+                await self._send(subscriber, str(message.get("text")))
+            return
+        if self.role != "runner":
+            return
         lang = str(message.get("lang") or "ko")
         if kind == "lab.keyframe":
             self._stream_langs.add(lang)
@@ -585,11 +578,12 @@ class LabRunner:
         elif kind == "lab.command" and self.sim is not None:
             seq = int(message.get("seq") or 0)
             replies, changed, state = self._apply(seq, message.get("command"), lang)
-            reply_to = message.get("reply")
+            reply_to, sub = message.get("reply"), message.get("sub")
             if reply_to:
                 for text in replies:
+                    answer = {"type": "lab.reply", "lab": self.lab_id, "sub": sub, "seq": seq, "text": text}
                     with contextlib.suppress(Exception):
-                        await layer.send(reply_to, {"type": "lab.reply", "seq": seq, "text": text})
+                        await layer.send(reply_to, answer)
             self._stream_langs.add(lang)
             await self._after_command(changed, state)
 
@@ -601,9 +595,10 @@ class LabRunner:
         if layer is None:
             await self._send(subscriber, _dumps(socket_error("lab_unavailable", lang, seq=seq)))
             return
-        message = {"type": "lab.command", "seq": seq, "command": command, "lang": lang}
+        message = {"type": "lab.command", "lab": self.lab_id, "seq": seq, "command": command, "lang": lang}
         try:
-            await layer.group_send(self.group, {**message, "reply": subscriber.reply_channel})
+            reply = await self.host.inbox()
+            await layer.group_send(self.group, {**message, "reply": reply, "sub": subscriber.id})
         except Exception:  # the channel layer is unreachable or full: say so, keep the socket
             log.warning("lab %s: could not forward a command", self.lab_id, exc_info=True)
             await self._send(subscriber, _dumps(socket_error("lab_unavailable", lang, seq=seq)))
@@ -627,7 +622,7 @@ class LabRunner:
             return
         self._last_keyframe_request = time.monotonic()
         with contextlib.suppress(Exception):
-            await layer.group_send(self.group, {"type": "lab.keyframe", "lang": lang})
+            await layer.group_send(self.group, {"type": "lab.keyframe", "lab": self.lab_id, "lang": lang})
 
     def _langs(self) -> list[str]:
         return sorted({s.lang for s in self.subscribers}) or ["ko"]
@@ -635,6 +630,8 @@ class LabRunner:
     async def _follow(self) -> None:
         """Read the runner's frames from the lab's stream; take over when its lease lapses."""
         store, token = self.store, self.host.token
+        with contextlib.suppress(Exception):
+            await self.host.inbox()  # answers to our forwarded commands come here
         await _redis(store.follower_register(self.lab_id, token, self._langs()))
         last_id = await _redis(store.last_frame_id(self.lab_id))
         self._reading = True
@@ -706,7 +703,7 @@ class LabRunner:
         self._encoders.clear()
         self.role = "runner"
         await self.store.touch(meta)
-        self._start_owner_tasks()
+        await self._start_owner_tasks()
         await self._send_all(_dumps(self._state()))
         for lang in {s.lang for s in self.subscribers}:
             self._keyframe_langs.add(lang)
@@ -736,7 +733,7 @@ class LabRunner:
 
     async def _resume_after_linger(self) -> None:
         if await self.store.lease_acquire(self.lab_id, self.host.token):
-            self._start_owner_tasks()
+            await self._start_owner_tasks()
             return
         self._become_follower()  # someone else runs it now
 
@@ -773,6 +770,8 @@ class LabHost:
         self.store = AsyncLabStore()
         self.runners: dict[str, LabRunner] = {}
         self._keeper: asyncio.Task[None] | None = None
+        self._channel: str | None = None  # this process's channel-layer inbox (all its labs)
+        self._inbox: asyncio.Task[None] | None = None
 
     async def attach(self, lab_id: str, subscriber: Subscriber) -> LabRunner:
         """Attach a socket to the lab's runner in this process (created on first use).
@@ -825,16 +824,65 @@ class LabHost:
     def forget(self, runner: LabRunner) -> None:
         if self.runners.get(runner.lab_id) is runner:
             del self.runners[runner.lab_id]
+        if not self.runners and self._inbox is not None:
+            self._inbox.cancel()  # nothing left to receive for; the next lab starts it again
+            self._inbox = None
+
+    async def inbox(self) -> str | None:
+        """This process's channel (one for all its labs), its reader started if needed."""
+        layer = get_channel_layer()
+        if layer is None:
+            return None
+        if self._channel is None:
+            self._channel = await layer.new_channel(prefix="labhost")
+        if self._inbox is None or self._inbox.done():
+            self._inbox = asyncio.create_task(self._read_inbox(layer, self._channel), name="lab-inbox")
+        return self._channel
+
+    async def join(self, lab_id: str) -> None:
+        """Followers' messages for `lab_id` (group `lab.<id>`) come to this process from now on."""
+        layer = get_channel_layer()
+        channel = await self.inbox()
+        if layer is not None and channel is not None:
+            try:
+                await layer.group_add(f"lab.{lab_id}", channel)
+            except Exception:  # followers elsewhere cannot reach us; our own sockets still can
+                log.warning("lab %s: could not join its channel group", lab_id, exc_info=True)
+
+    async def leave(self, lab_id: str) -> None:
+        layer = get_channel_layer()
+        if layer is not None and self._channel is not None:
+            with contextlib.suppress(Exception):
+                await layer.group_discard(f"lab.{lab_id}", self._channel)
+
+    async def _read_inbox(self, layer: Any, channel: str) -> None:
+        while True:
+            try:
+                message = await _redis(layer.receive(channel))
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # e.g. a read timeout while the process was overloaded: go on
+                log.warning("lab inbox: receive failed", exc_info=True)
+                await asyncio.sleep(0.5)
+                continue
+            runner = self.runners.get(str(message.get("lab")))
+            if runner is None:
+                continue
+            try:
+                await runner.on_message(layer, message)
+            except Exception:
+                log.exception("lab %s: channel message failed", runner.lab_id)
 
     async def shutdown(self) -> None:
         """Close every runner (tests; a process shutting down)."""
         for runner in list(self.runners.values()):
             runner.subscribers.clear()
             await runner.close()
-        if self._keeper is not None:
-            self._keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._keeper
+        for task in (self._keeper, self._inbox):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     def tasks(self) -> list[asyncio.Task[Any]]:
         return [task for runner in self.runners.values() for task in runner.tasks()]
