@@ -121,11 +121,11 @@ def _n(value: float, lang: str, digits: int = 0) -> str:
 
 
 def _latency_vs_utilisation(lang: str) -> Chart:
-    server = facts.WEB_SIZES[0]
-    mu = server.capacity_rps
+    server = facts.WEB_SIZES[0]  # the lab's one server: an M/M/c queue, c = its vCPUs
+    c, mu, capacity = server.servers, server.service_rate_rps, server.capacity_rps
     utilisation = [round(0.05 * step, 2) for step in range(0, 20)] + [0.97]
-    mean = [queueing.mean_response_s(u * mu, mu, 1) * 1000 for u in utilisation]
-    p95 = [queueing.response_quantile_s(max(u, 1e-6) * mu, mu, 1, 0.95) * 1000 for u in utilisation]
+    mean = [queueing.mean_response_s(u * capacity, mu, c) * 1000 for u in utilisation]
+    p95 = [queueing.response_quantile_s(max(u, 1e-6) * capacity, mu, c, 0.95) * 1000 for u in utilisation]
     percent = [u * 100 for u in utilisation]
     figure = _figure(
         [
@@ -136,7 +136,7 @@ def _latency_vs_utilisation(lang: str) -> Chart:
         y_title=_("Response time (ms)"),
         xaxis={"range": [0, 100], "ticksuffix": "%"},
     )
-    at = {u: queueing.mean_response_s(u * mu, mu, 1) * 1000 for u in (0.0, 0.5, 0.9)}
+    at = {u: queueing.mean_response_s(u * capacity, mu, c) * 1000 for u in (0.0, 0.5, 0.9)}
     caption = _(
         "One server answers an idle request in %(idle)s ms. At 50%% busy the mean is %(half)s ms; "
         "at 90%% it is %(ninety)s ms: waiting time explodes as the server fills up."
@@ -438,11 +438,16 @@ PERCENTILE_SERVERS = 4
 
 
 def _percentiles_vs_load(lang: str) -> Chart:
-    mu = facts.WEB_SIZES[0].capacity_rps
-    capacity = PERCENTILE_SERVERS * mu
+    server = facts.WEB_SIZES[0]
+    capacity = PERCENTILE_SERVERS * server.capacity_rps
     load = [capacity * step / 20 for step in range(1, 20)] + [capacity * 0.97]
+    # Round robin gives each server an equal share; each is its own M/M/c queue, as in the lab.
     quantiles = {
-        p: [queueing.response_quantile_s(x, mu, PERCENTILE_SERVERS, p) * 1000 for x in load]
+        p: [
+            queueing.response_quantile_s(x / PERCENTILE_SERVERS, server.service_rate_rps, server.servers, p)
+            * 1000
+            for x in load
+        ]
         for p in (0.5, 0.95, 0.99)
     }
     figure = _figure(

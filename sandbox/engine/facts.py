@@ -37,6 +37,21 @@ class MachineSize:
     cost_per_hour: float  # US dollars
 
     @property
+    def servers(self) -> int:
+        """Requests the machine works on at once: one per vCPU (an M/M/c queue with c = vCPUs)."""
+        return self.vcpus
+
+    @property
+    def service_rate_rps(self) -> float:
+        """Requests per second one vCPU finishes (μ): the machine's capacity shared by its vCPUs."""
+        return self.capacity_rps / self.vcpus
+
+    @property
+    def service_time_ms(self) -> float:
+        """Mean time one vCPU spends on a request (1/μ), in milliseconds."""
+        return 1000.0 / self.service_rate_rps
+
+    @property
     def ram_label(self) -> str:
         return f"{self.ram_gb // 1024} TB" if self.ram_gb >= 1024 else f"{self.ram_gb} GB"
 
@@ -62,6 +77,7 @@ DB_SIZES: Final = (
     ),
 )
 
+SMALLEST_WEB_SIZE: Final = WEB_SIZES[0]
 LARGEST_WEB_SIZE: Final = WEB_SIZES[-1]
 LARGEST_DB_SIZE: Final = DB_SIZES[-1]
 
@@ -115,7 +131,9 @@ REGION_RTT_MS: Final = {
     ("ap-northeast", "eu-west"): 250.0,
     ("us-east", "eu-west"): 80.0,
 }
-RTT_SEOUL_FRANKFURT_MS: Final = REGION_RTT_MS[("ap-northeast", "eu-west")]  # the farthest pair (lessons 10, 11)
+RTT_SEOUL_FRANKFURT_MS: Final = REGION_RTT_MS[
+    ("ap-northeast", "eu-west")
+]  # the farthest pair (lessons 10, 11)
 MAX_DATA_CENTERS: Final = len(REGIONS)
 DC_FAILOVER_S: Final = 5.0  # GeoDNS notices a dead data center and reroutes its users after this long
 

@@ -130,7 +130,7 @@ def make_db(node_id: str, dc: DataCenter | None, role: str, size_index: int) -> 
 def resize(node: Node, size_index: int) -> None:
     size = SIZE_LADDERS[node.tier][size_index]
     node.size = size.name
-    node.set_capacity(size.vcpus, size.capacity_rps, size.cost_per_hour)
+    node.set_capacity(size.servers, size.capacity_rps, size.cost_per_hour)
 
 
 def size_index(node: Node) -> int:
