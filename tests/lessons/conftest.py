@@ -34,15 +34,21 @@ def page_text(content: bytes) -> str:
     return re.sub(r"\s+", " ", html.unescape(strip_tags(text))).strip()
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def fresh_catalogue() -> Iterator[None]:
+    """A catalogue loaded afresh for this test, and dropped after it.
+
+    Tests of the real lesson files share one loaded catalogue (the files do not change during a
+    run, and loading them with their charts costs about a second); tests that swap in other
+    content ask for this fixture, directly or through `sample_content`.
+    """
     catalogue_clear()
     yield
     catalogue_clear()
 
 
 @pytest.fixture
-def sample_content(settings, tmp_path: Path) -> Path:
+def sample_content(settings, tmp_path: Path, fresh_catalogue: None) -> Path:
     """A writable copy of the sample lessons, served instead of the real ones."""
     directory = tmp_path / "content"
     shutil.copytree(SAMPLE_CONTENT, directory)
