@@ -61,6 +61,7 @@ TOUCH_EVERY_S = 3600.0  # push the lab's expiry away while it runs
 REPLAY_CHUNK_TICKS = 500  # restoring steps in chunks, letting other labs run in between
 FORWARD_TIMEOUT_S = 2.0  # a follower's command gets `lab_unavailable` if not answered by then
 KEYFRAME_REQUEST_EVERY_S = 1.0  # a follower asks again if no keyframe came
+MAX_CATCH_UP_PERIODS = 10  # an overloaded loop steps at most 1 s of missed ticks before one frame
 
 
 def _grace_s() -> float:
@@ -347,6 +348,10 @@ class LabRunner:
     # ------------------------------------------------------------------ the tick (owner)
 
     async def _tick_loop(self) -> None:
+        """Absolute deadlines: next += period. When the process falls behind (overloaded), the
+        ticks that were due are stepped at once and ONE frame shows them: simulated time keeps
+        pace with the clock, only frames are skipped (a tick costs ~1/20 of a frame). Never more
+        than MAX_CATCH_UP_PERIODS at once; beyond that, the missed time is dropped."""
         loop = asyncio.get_running_loop()
         period = self.period_s
         carry = 0.0
@@ -359,12 +364,17 @@ class LabRunner:
             delay = next_at - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            elif delay < -period:  # far behind (an overloaded process): skip ahead, no burst
-                next_at = loop.time()
-            next_at += period
+            periods = 1
+            late = loop.time() - next_at
+            if late >= period:
+                missed = int(late / period)
+                periods += min(missed, MAX_CATCH_UP_PERIODS - 1)
+                if missed >= MAX_CATCH_UP_PERIODS:
+                    next_at = loop.time() - period * (periods - 1)
+            next_at += period * periods
             if self.paused or self.sim is None:
                 continue
-            carry += self.speed
+            carry += self.speed * periods
             ticks = int(carry)
             if ticks == 0:
                 continue

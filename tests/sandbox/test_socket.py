@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import pytest
@@ -64,7 +65,9 @@ async def test_welcome_then_keyframe_then_deltas_at_the_tick_rate(open_socket, l
     elapsed = loop.time() - started
     expected = elapsed / TICK_S
     assert 0.6 * expected <= len(ticks) <= 1.2 * expected + 1
-    assert ticks == list(range(ticks[0], ticks[0] + len(ticks)))  # one tick per frame at 1x
+    steps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    assert min(steps) == 1 and sorted(steps)[len(steps) // 2] == 1  # a tick per frame at 1x ...
+    assert abs((ticks[-1] - ticks[0]) - expected) <= 0.2 * expected + 2  # ... and it keeps time
 
 
 async def test_add_server_shows_in_the_next_frame_a_keyframe(open_socket, lab, session):
@@ -241,13 +244,14 @@ async def test_pause_step_resume_and_speed(open_socket, lab, session):
     await socket.reply(seq)
     assert (await socket.next("state"))["paused"] is False
     ticks = [(await socket.next("frame"))["frame"]["tick"] for _ in range(4)]
-    assert [b - a for a, b in zip(ticks, ticks[1:], strict=False)] == [3, 3, 3]
+    steps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    assert min(steps) == 3 and all(step % 3 == 0 for step in steps)  # 3 ticks a period
 
     seq = await socket.command({"cmd": "set_speed", "speed": 0.5})
     await socket.reply(seq)
     await socket.next("state")
     ticks = [(await socket.next("frame"))["frame"]["tick"] for _ in range(3)]
-    assert [b - a for a, b in zip(ticks, ticks[1:], strict=False)] == [1, 1]
+    assert [b - a for a, b in zip(ticks, ticks[1:], strict=False)][0] == 1
     meta = store.lab_meta(lab.id)
     assert meta is not None and meta.speed == 0.5 and meta.paused is False
 
@@ -454,3 +458,15 @@ async def test_an_unreachable_store_closes_1013_and_the_browser_retries(
     error = await socket.next("error")
     assert error["key"] == "lab_unavailable" and "try again" in error["message"]
     assert await _close_code(socket) == 1013
+
+
+async def test_a_stalled_process_catches_up_ticks_without_a_burst_of_frames(open_socket, lab, session):
+    _, socket = await open_socket(lab.id, session=session)
+    await _welcome_and_keyframe(socket)
+    before = (await socket.next("frame"))["frame"]["tick"]
+    time.sleep(8 * TICK_S)  # the whole event loop stalls (an overloaded process)
+    frames = [(await socket.next("frame"))["frame"]["tick"] for _ in range(3)]
+    while not await socket.comm.receive_nothing(timeout=0.001):
+        frames.append((await socket.next("frame"))["frame"]["tick"])
+    assert frames[0] - before >= 7  # the missed ticks are stepped at once, in one frame
+    assert all(b - a == 1 for a, b in zip(frames[1:], frames[2:], strict=False))
