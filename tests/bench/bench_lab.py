@@ -398,6 +398,7 @@ async def run(
                 "max": _ms(max(intervals) if intervals else float("nan")),
             },
             "server_cpu_core": round(server_cpu, 3),
+            "server_cpu_us_per_frame": round(server_cpu / max(stats.frames / wall, 1e-9) * 1e6),
             "client_cpu_core": round(client_cpu, 3),
             "closed_sockets": stats.closed,
             "close_codes": dict(stats.close_codes),
@@ -451,7 +452,8 @@ def report(result: dict[str, Any]) -> str:
         f"- frame interval p50 {interval['p50']} ms, p95 {interval['p95']} ms, p99 {interval['p99']} ms "
         f"(max {interval['max']} ms); {frames['frames_per_s']} frames/s "
         f"of {frames['expected_per_s']} expected",
-        f"- server CPU {frames['server_cpu_core'] * 100:.0f}% of one core; client CPU "
+        f"- server CPU {frames['server_cpu_core'] * 100:.0f}% of one core "
+        f"({frames['server_cpu_us_per_frame']} µs per frame sent); client CPU "
         f"{frames['client_cpu_core'] * 100:.0f}% of the other; sockets closed: {frames['closed_sockets']} "
         f"{frames['close_codes'] or ''}",
     ]
