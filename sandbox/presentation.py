@@ -21,7 +21,7 @@ from django.utils.functional import Promise
 from django.utils.translation import pgettext_lazy
 
 from sandbox.engine import COMMAND_SPECS, CONTROL_GROUPS, PRESETS, facts
-from sandbox.engine.messages import MESSAGES
+from sandbox.engine.messages import MESSAGES, region_name
 
 LAB_MODULES = (
     "main",
@@ -88,11 +88,11 @@ STATUS_NAMES: Mapping[str, Promise] = {
     "rerouted": pgettext_lazy("data center status", "down, users rerouted"),
 }
 
-REGION_NAMES: Mapping[str, Promise] = {
-    "ap-northeast": pgettext_lazy("lab", "Seoul"),
-    "us-east": pgettext_lazy("lab", "Virginia"),
-    "eu-west": pgettext_lazy("lab", "Ireland"),
-}
+
+def region_label(region: str) -> str:
+    """The place a region stands for, in the active language (the engine names it, as the lessons do)."""
+    return region_name(region, translation.get_language() or "ko")
+
 
 CHOICE_LABELS: Mapping[str, Mapping[str, Promise]] = {
     "mode:set_session_mode": {
@@ -249,8 +249,8 @@ def _strings() -> dict[str, Promise | str]:
         words[f"role_{role}"] = name
     for status, name in STATUS_NAMES.items():
         words[f"status_{status}"] = name
-    for region, name in REGION_NAMES.items():
-        words[f"region_{region}"] = name
+    for region in facts.REGIONS:
+        words[f"region_{region}"] = region_label(region)
     return words
 
 
@@ -382,7 +382,7 @@ def lab_page_context(
             "autoscale_tier": choices("set_autoscaling", "tier"),
             "service": choices("split_service", "service"),
             "region": [
-                (r, f"{REGION_NAMES[r]} ({r})") for r in _field("add_data_center", "region")["choices"]
+                (r, f"{region_label(r)} ({r})") for r in _field("add_data_center", "region")["choices"]
             ],
         },
         "web_sizes": _ladder(facts.WEB_SIZES),

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
 from django.conf import settings
 
 from tests.redis_server import ensure_redis
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running in the main
+    thread for the rest of the session, which async tests (consumers) cannot share."""
+    browser_dir = Path(__file__).parent / "browser"
+    items.sort(
+        key=lambda item: browser_dir in item.path.parents or item.get_closest_marker("browser") is not None
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)
