@@ -42,6 +42,7 @@ LAB_TTL_S = 7 * 24 * 3600  # a lab nobody opens for a week is forgotten
 LEASE_MS = 3000  # the lease lapses 3 s after its holder stops renewing it (renewed every 1 s)
 FOLLOWER_TTL_MS = 5000  # a follower registration lapses 5 s after its last refresh
 FRAMES_MAXLEN = 200  # frames kept in a lab's stream for followers (~20 s at 10 Hz)
+FRAMES_TTL_MS = 60_000
 ID_BYTES = 16  # secrets.token_urlsafe(16): 22 characters, 128 bits
 ASYNC_MAX_CONNECTIONS = 64  # per server process (followers' blocking stream reads hold one each)
 ASYNC_POOL_TIMEOUT_S = 20.0
@@ -368,7 +369,12 @@ class AsyncLabStore:
         return out
 
     async def publish(self, lab_id: str, fields: dict[str, str]) -> None:
-        await self.redis.xadd(frames_key(lab_id), fields, maxlen=FRAMES_MAXLEN, approximate=True)  # type: ignore[arg-type]
+        """One frame (or state message) for the lab's followers; the stream is dropped a minute
+        after the last one."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.xadd(frames_key(lab_id), fields, maxlen=FRAMES_MAXLEN, approximate=True)  # type: ignore[arg-type]
+        pipe.pexpire(frames_key(lab_id), FRAMES_TTL_MS)
+        await pipe.execute()
 
     async def read_frames(
         self, lab_id: str, last_id: str, *, block_ms: int
