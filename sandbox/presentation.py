@@ -14,10 +14,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
 from django.utils.functional import Promise
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import pgettext_lazy
 
 from sandbox.engine import COMMAND_SPECS, CONTROL_GROUPS, PRESETS, facts
@@ -328,26 +332,22 @@ def _jsonable(words: Mapping[str, Promise | str]) -> dict[str, str]:
     return {key: str(value) for key, value in words.items()}
 
 
-def lab_page_context(
+def lab_fragment_context(
     *,
-    handle: Any,
-    lang: str | None = None,
+    preset_name: str,
+    lang: str,
     standalone: bool = False,
     show_all: bool = False,
     lesson_url: str | None = None,
 ) -> dict[str, Any]:
-    """Context for `sandbox/_lab.html`: the lab `handle` (from `sandbox.labs.lab_open` or
-    `lab_fork`) drawn with its preset's controls, or all of them with `show_all`."""
-    lang = lang or translation.get_language() or "ko"
-    preset = PRESETS[handle.preset]
+    """Context for `sandbox/_lab.html`: a preset's lab drawn with its controls (or all of them
+    with `show_all`). Nothing in it names a visitor's lab: the same HTML serves every visitor, and
+    `lab_page_context` wraps it with the lab's own address, seed and share link."""
+    preset = PRESETS[preset_name]
     groups = visible_groups(preset.controls, show_all=show_all)
-    all_controls_url = reverse("sandbox:preset", args=[handle.preset]) + "?controls=all"
+    dom_id = f"lab-{preset_name}"
     config = {
-        "lab": handle.id,
-        "preset": handle.preset,
-        "seed": handle.seed,
-        "ws_path": handle.ws_path,
-        "share_path": handle.share_path,
+        "preset": preset_name,
         "lang": lang,
         "locale": "ko-KR" if lang.startswith("ko") else "en-US",
         "standalone": standalone,
@@ -359,18 +359,17 @@ def lab_page_context(
         "messages": engine_messages(lang),
     }
     return {
-        "lab": handle,
-        "lab_dom_id": f"lab-{handle.id}",
+        "lab_dom_id": dom_id,
         "preset": preset,
         "groups": groups,
         "group_list": [(group, GROUP_TITLES[group]) for group in groups],
         "tier_rows": TIER_ROWS,
-        "lab_config_id": f"lab-{handle.id}-config",
+        "lab_config_id": f"{dom_id}-config",
         "show_all": show_all or set(groups) == set(GROUP_ORDER),
         "standalone": standalone,
         "lesson_url": lesson_url,
-        "all_controls_url": all_controls_url,
-        "preset_url": reverse("sandbox:preset", args=[handle.preset]),
+        "preset_url": reverse("sandbox:preset", args=[preset_name]),
+        "all_controls_url": reverse("sandbox:preset", args=[preset_name]) + "?controls=all",
         "limits": limits(),
         "choices": {
             "session_mode": choices("set_session_mode", "mode"),
@@ -392,4 +391,62 @@ def lab_page_context(
         "ttl_choices": TTL_CHOICES_S,
         "config": config,
         "import_map": _import_map(),
+    }
+
+
+_FRAGMENTS: dict[tuple[str, str, bool, bool, str | None], SafeString] = {}
+
+
+def lab_fragment(
+    *, preset_name: str, lang: str, standalone: bool, show_all: bool, lesson_url: str | None
+) -> SafeString:
+    """The lab's HTML for a preset, language and mode — rendered once per process (it is the
+    bulk of a lesson page's time otherwise), afresh in DEBUG so template edits show at once."""
+    key = (preset_name, lang, standalone, show_all, lesson_url)
+    fragment = None if settings.DEBUG else _FRAGMENTS.get(key)
+    if fragment is None:
+        with translation.override(lang):
+            context = lab_fragment_context(
+                preset_name=preset_name,
+                lang=lang,
+                standalone=standalone,
+                show_all=show_all,
+                lesson_url=lesson_url,
+            )
+            fragment = mark_safe(render_to_string("sandbox/_lab.html", context))  # noqa: S308 — our template
+        _FRAGMENTS[key] = fragment
+    return fragment
+
+
+def lab_page_context(
+    *,
+    handle: Any,
+    lang: str | None = None,
+    standalone: bool = False,
+    show_all: bool = False,
+    lesson_url: str | None = None,
+) -> dict[str, Any]:
+    """Context for a page showing the lab `handle` (from `sandbox.labs.lab_open` or `lab_fork`):
+    `lab_html` is the preset's lab inside a host element that names this visitor's lab (its
+    socket, seed and share link — the only per-visitor part)."""
+    lang = lang or translation.get_language() or "ko"
+    fragment = lab_fragment(
+        preset_name=handle.preset, lang=lang, standalone=standalone, show_all=show_all, lesson_url=lesson_url
+    )
+    groups = visible_groups(PRESETS[handle.preset].controls, show_all=show_all)
+    return {
+        "lab": handle,
+        "preset": PRESETS[handle.preset],
+        "show_all": show_all or set(groups) == set(GROUP_ORDER),
+        "lesson_url": lesson_url,
+        "preset_url": reverse("sandbox:preset", args=[handle.preset]),
+        "lab_html": format_html(
+            '<div class="lab-host" data-lab-host data-lab-id="{}" data-ws-path="{}" data-seed="{}" '
+            'data-share-path="{}">{}</div>',
+            handle.id,
+            handle.ws_path,
+            handle.seed,
+            handle.share_path,
+            fragment,
+        ),
     }

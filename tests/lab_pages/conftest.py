@@ -16,10 +16,24 @@ def clean_store(redis_client: Any) -> Iterator[None]:
 
 
 def lab_config(body: str) -> dict[str, Any]:
-    """The JSON block a lab page hands to its ES modules."""
+    """What a lab page hands to its ES modules: the preset's JSON block, plus this visitor's lab
+    (id, socket, seed, share link) from the host element around it."""
     match = re.search(r'<script id="lab-[^"]+-config" type="application/json">(.*?)</script>', body, re.S)
     assert match, "no lab config on the page"
-    return json.loads(match.group(1))
+    host = re.search(
+        r'data-lab-host data-lab-id="([^"]+)" data-ws-path="([^"]+)" '
+        r'data-seed="(\d+)" data-share-path="([^"]+)"',
+        body,
+    )
+    assert host, "no lab host on the page"
+    lab, ws_path, seed, share_path = host.groups()
+    return {
+        **json.loads(match.group(1)),
+        "lab": lab,
+        "ws_path": ws_path,
+        "seed": int(seed),
+        "share_path": share_path,
+    }
 
 
 def shown_groups(body: str) -> list[str]:

@@ -6,8 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-from django.template.loader import render_to_string
-from django.test import RequestFactory
 from django.utils import translation
 
 from sandbox.engine import COMMAND_SPECS, PRESETS
@@ -34,9 +32,7 @@ HANDLE = LabHandle(id="abcdefgh12345678", preset="web-tier", seed=1, share_token
 def render_lab(preset: str, *, lang: str, show_all: bool = False) -> str:
     handle = LabHandle(id="abcdefgh12345678", preset=preset, seed=7, share_token="tok")
     with translation.override(lang):
-        context = lab_page_context(handle=handle, lang=lang, show_all=show_all)
-        request = RequestFactory().get("/")
-        return render_to_string("sandbox/_lab.html", context, request=request)
+        return str(lab_page_context(handle=handle, lang=lang, show_all=show_all)["lab_html"])
 
 
 def test_every_group_a_preset_can_declare_has_a_title_and_a_place():

@@ -464,8 +464,6 @@ export class Controls {
     this.on(q("[data-lab-shortcuts]"), "click", () => this.onShortcuts());
     const copy = q("[data-lab-copy]");
     if (copy) this.on(copy, "click", () => this.copyShare());
-    const share = q("[data-lab-share]");
-    if (share) share.value = new URL(share.value, location.origin).href;
   }
 
   togglePlay() {

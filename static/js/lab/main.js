@@ -18,7 +18,16 @@ const FAILED = new Set(["down", "detecting"]);
 class Lab {
   constructor(root) {
     this.root = root;
-    this.config = JSON.parse(document.getElementById(`${root.id}-config`).textContent);
+    // The lab's HTML is the same for every visitor of a preset; the host element around it names
+    // this visitor's lab: its socket, seed and share link.
+    const host = root.closest("[data-lab-host]");
+    this.config = {
+      ...JSON.parse(document.getElementById(`${root.id}-config`).textContent),
+      lab: host.dataset.labId,
+      ws_path: host.dataset.wsPath,
+      seed: Number(host.dataset.seed),
+      share_path: host.dataset.sharePath,
+    };
     const config = this.config;
     this.format = makeFormat(config.locale, config.strings);
     this.state = new LabState({ windowS: config.window_s });
@@ -68,6 +77,7 @@ class Lab {
       onMotion: () => this.toggleMotion(),
       onShortcuts: () => this.showSheet(),
     });
+    this.controls.setPlayState({ seed: config.seed, sharePath: config.share_path });
     this.shortcuts = new Shortcuts(root, {
       standalone: config.standalone,
       actions: {
