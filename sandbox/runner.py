@@ -310,30 +310,28 @@ class LabRunner:
         elif self._reading:  # else the follow loop asks as soon as it reads the stream
             await self._ask_keyframe(lang)
 
+    def _lab_state(self) -> dict[str, object]:
+        return {
+            "paused": self.paused,
+            "speed": self.speed,
+            "seed": self.seed,
+            "tick": self.sim.tick if self.sim is not None else None,
+            "role": self.role,
+        }
+
     def _welcome(self, subscriber: Subscriber) -> dict[str, object]:
         return {
             "type": "welcome",
             "lab": self.lab_id,
             "preset": self.preset,
-            "seed": self.seed,
-            "tick": self.sim.tick if self.sim is not None else None,
-            "paused": self.paused,
-            "speed": self.speed,
-            "role": self.role,
+            **self._lab_state(),
             "share_path": LabHandle(self.lab_id, self.preset, self.seed, self.share_token).share_path,
             "lang": subscriber.lang,
             "limits": dict(LIMITS),
         }
 
     def _state(self) -> dict[str, object]:
-        return {
-            "type": "state",
-            "paused": self.paused,
-            "speed": self.speed,
-            "seed": self.seed,
-            "tick": self.sim.tick if self.sim is not None else None,
-            "role": self.role,
-        }
+        return {"type": "state", **self._lab_state()}
 
     async def _send(self, subscriber: Subscriber, text: str) -> None:
         try:

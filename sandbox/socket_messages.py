@@ -68,8 +68,8 @@ SOCKET_MESSAGES: Mapping[str, tuple[str, str]] = {
         "실험실이 이 명령을 처리하지 못했습니다(서버 쪽 문제). 실험실은 계속 돌아갑니다.",
     ),
     "lab_unavailable": (
-        "The lab did not answer in time; please try again in a moment.",
-        "실험실이 제때 응답하지 않았습니다. 잠시 후 다시 시도해 주세요.",
+        "The lab cannot be reached right now; please try again in a moment.",
+        "지금은 실험실에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요.",
     ),
 }
 

@@ -48,28 +48,9 @@ ASYNC_MAX_CONNECTIONS = 64  # per server process (followers' blocking stream rea
 ASYNC_POOL_TIMEOUT_S = 20.0
 
 
-def meta_key(lab_id: str) -> str:
-    return f"lab:{{{lab_id}}}:meta"
-
-
-def log_key(lab_id: str) -> str:
-    return f"lab:{{{lab_id}}}:log"
-
-
-def snap_key(lab_id: str) -> str:
-    return f"lab:{{{lab_id}}}:snap"
-
-
-def lease_key(lab_id: str) -> str:
-    return f"lab:{{{lab_id}}}:lease"
-
-
-def followers_key(lab_id: str) -> str:
-    return f"lab:{{{lab_id}}}:followers"
-
-
-def frames_key(lab_id: str) -> str:
-    return f"lab:{{{lab_id}}}:frames"
+def lab_key(lab_id: str, part: str) -> str:
+    """A key of one lab: `part` is meta, log, snap, lease, followers or frames."""
+    return f"lab:{{{lab_id}}}:{part}"
 
 
 def share_key(token: str) -> str:
@@ -125,7 +106,7 @@ def decode_entry(text: str) -> tuple[int, dict[str, Any]]:
 
 
 def _lab_keys(lab_id: str) -> tuple[str, str, str]:
-    return meta_key(lab_id), log_key(lab_id), snap_key(lab_id)
+    return lab_key(lab_id, "meta"), lab_key(lab_id, "log"), lab_key(lab_id, "snap")
 
 
 # ---------------------------------------------------------------- sync (views, sandbox.labs)
@@ -142,7 +123,7 @@ def sync_redis() -> redis.Redis:
 
 
 def lab_meta(lab_id: str) -> LabMeta | None:
-    return LabMeta.from_hash(lab_id, sync_redis().hgetall(meta_key(lab_id)))  # type: ignore[arg-type]
+    return LabMeta.from_hash(lab_id, sync_redis().hgetall(lab_key(lab_id, "meta")))  # type: ignore[arg-type]
 
 
 def lab_create(*, preset: str, seed: int, tick: int = 0) -> LabMeta:
@@ -157,8 +138,8 @@ def lab_create(*, preset: str, seed: int, tick: int = 0) -> LabMeta:
         "share": token,
     }
     pipe = sync_redis().pipeline(transaction=False)
-    pipe.hset(meta_key(lab_id), mapping=meta)
-    pipe.expire(meta_key(lab_id), LAB_TTL_S)
+    pipe.hset(lab_key(lab_id, "meta"), mapping=meta)
+    pipe.expire(lab_key(lab_id, "meta"), LAB_TTL_S)
     pipe.set(share_key(token), lab_id, ex=LAB_TTL_S)
     pipe.execute()
     return LabMeta(id=lab_id, preset=preset, seed=seed, share_token=token, tick=tick)
@@ -182,17 +163,17 @@ def lab_copy(source: LabMeta) -> LabMeta:
     """A new lab with the source's preset, seed, log, snapshot and tick (a fork)."""
     client = sync_redis()
     pipe = client.pipeline(transaction=False)
-    pipe.get(snap_key(source.id))
-    pipe.lrange(log_key(source.id), 0, -1)
-    pipe.hget(meta_key(source.id), "tick")
+    pipe.get(lab_key(source.id, "snap"))
+    pipe.lrange(lab_key(source.id, "log"), 0, -1)
+    pipe.hget(lab_key(source.id, "meta"), "tick")
     snap, log, tick = pipe.execute()
     copy = lab_create(preset=source.preset, seed=source.seed, tick=int(tick or source.tick))
     pipe = client.pipeline(transaction=False)
     if snap:
-        pipe.set(snap_key(copy.id), snap, ex=LAB_TTL_S)
+        pipe.set(lab_key(copy.id, "snap"), snap, ex=LAB_TTL_S)
     if log:
-        pipe.rpush(log_key(copy.id), *log)
-        pipe.expire(log_key(copy.id), LAB_TTL_S)
+        pipe.rpush(lab_key(copy.id, "log"), *log)
+        pipe.expire(lab_key(copy.id, "log"), LAB_TTL_S)
     pipe.execute()
     return copy
 
@@ -255,13 +236,13 @@ class AsyncLabStore:
         return async_redis()
 
     async def meta(self, lab_id: str) -> LabMeta | None:
-        return LabMeta.from_hash(lab_id, await self.redis.hgetall(meta_key(lab_id)))
+        return LabMeta.from_hash(lab_id, await self.redis.hgetall(lab_key(lab_id, "meta")))
 
     async def load(self, lab_id: str) -> SavedRun | None:
         pipe = self.redis.pipeline(transaction=True)
-        pipe.hgetall(meta_key(lab_id))
-        pipe.get(snap_key(lab_id))
-        pipe.lrange(log_key(lab_id), 0, -1)
+        pipe.hgetall(lab_key(lab_id, "meta"))
+        pipe.get(lab_key(lab_id, "snap"))
+        pipe.lrange(lab_key(lab_id, "log"), 0, -1)
         values, snap, log = await pipe.execute()
         meta = LabMeta.from_hash(lab_id, values)
         if meta is None:
@@ -276,7 +257,7 @@ class AsyncLabStore:
 
     async def lease_acquire(self, lab_id: str, token: str, ttl_ms: int | None = None) -> bool:
         """Take the lease if nobody holds it (or extend it if `token` already does)."""
-        return bool(await self.redis.eval(_ACQUIRE, 1, lease_key(lab_id), token, ttl_ms or LEASE_MS))
+        return bool(await self.redis.eval(_ACQUIRE, 1, lab_key(lab_id, "lease"), token, ttl_ms or LEASE_MS))
 
     async def lease_renew(
         self, lab_id: str, token: str, *, tick: int | None, ttl_ms: int | None = None
@@ -285,14 +266,16 @@ class AsyncLabStore:
         ttl = ttl_ms or LEASE_MS
         tick_arg = "" if tick is None else tick
         return bool(
-            await self.redis.eval(_RENEW, 2, lease_key(lab_id), meta_key(lab_id), token, ttl, tick_arg)
+            await self.redis.eval(
+                _RENEW, 2, lab_key(lab_id, "lease"), lab_key(lab_id, "meta"), token, ttl, tick_arg
+            )
         )
 
     async def lease_release(self, lab_id: str, token: str) -> None:
-        await self.redis.eval(_RELEASE, 1, lease_key(lab_id), token)
+        await self.redis.eval(_RELEASE, 1, lab_key(lab_id, "lease"), token)
 
     async def lease_holder(self, lab_id: str) -> str | None:
-        value = await self.redis.get(lease_key(lab_id))
+        value = await self.redis.get(lab_key(lab_id, "lease"))
         return value if isinstance(value, str) else None
 
     # --- writes of the lab's owner (run in order by the runner's writer)
@@ -332,16 +315,16 @@ class AsyncLabStore:
 
     async def follower_register(self, lab_id: str, token: str, langs: list[str]) -> None:
         pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(followers_key(lab_id), token, ",".join(sorted(langs)))
-        pipe.pexpire(followers_key(lab_id), FOLLOWER_TTL_MS)
+        pipe.hset(lab_key(lab_id, "followers"), token, ",".join(sorted(langs)))
+        pipe.pexpire(lab_key(lab_id, "followers"), FOLLOWER_TTL_MS)
         await pipe.execute()
 
     async def follower_remove(self, lab_id: str, token: str) -> None:
-        await self.redis.hdel(followers_key(lab_id), token)
+        await self.redis.hdel(lab_key(lab_id, "followers"), token)
 
     async def follower_langs(self, lab_id: str) -> set[str]:
         """The languages remote followers of the lab read (empty: publish nothing)."""
-        values = await self.redis.hgetall(followers_key(lab_id))
+        values = await self.redis.hgetall(lab_key(lab_id, "followers"))
         return {lang for langs in values.values() for lang in langs.split(",") if lang}
 
     async def renew_many(self, token: str, ticks: list[tuple[str, int]]) -> list[set[str] | None]:
@@ -353,7 +336,7 @@ class AsyncLabStore:
             return []
         pipe = self.redis.pipeline(transaction=False)
         for lab_id, tick in ticks:
-            keys = (lease_key(lab_id), meta_key(lab_id), followers_key(lab_id))
+            keys = (lab_key(lab_id, "lease"), lab_key(lab_id, "meta"), lab_key(lab_id, "followers"))
             pipe.evalsha(_RENEW_MANY_SHA, 3, *keys, token, LEASE_MS, tick)
         try:
             replies = await pipe.execute(raise_on_error=True)
@@ -372,19 +355,19 @@ class AsyncLabStore:
         """One frame (or state message) for the lab's followers; the stream is dropped a minute
         after the last one."""
         pipe = self.redis.pipeline(transaction=False)
-        pipe.xadd(frames_key(lab_id), fields, maxlen=FRAMES_MAXLEN, approximate=True)  # type: ignore[arg-type]
-        pipe.pexpire(frames_key(lab_id), FRAMES_TTL_MS)
+        pipe.xadd(lab_key(lab_id, "frames"), fields, maxlen=FRAMES_MAXLEN, approximate=True)  # type: ignore[arg-type]
+        pipe.pexpire(lab_key(lab_id, "frames"), FRAMES_TTL_MS)
         await pipe.execute()
 
     async def read_frames(
         self, lab_id: str, last_id: str, *, block_ms: int
     ) -> list[tuple[str, dict[str, str]]]:
-        reply = await self.redis.xread({frames_key(lab_id): last_id}, block=block_ms, count=100)
+        reply = await self.redis.xread({lab_key(lab_id, "frames"): last_id}, block=block_ms, count=100)
         if not reply:
             return []
         _key, entries = reply[0]
         return [(entry_id, fields) for entry_id, fields in entries]
 
     async def last_frame_id(self, lab_id: str) -> str:
-        entries = await self.redis.xrevrange(frames_key(lab_id), count=1)
+        entries = await self.redis.xrevrange(lab_key(lab_id, "frames"), count=1)
         return entries[0][0] if entries else "0-0"

@@ -57,7 +57,7 @@ def test_unknown_preset_and_unknown_share_token():
 def test_an_expired_lab_is_replaced_by_a_new_one():
     session: dict[str, Any] = {}
     old = labs.lab_open(session=session, preset="web-tier")
-    store.sync_redis().delete(store.meta_key(old.id))
+    store.sync_redis().delete(store.lab_key(old.id, "meta"))
     new = labs.lab_open(session=session, preset="web-tier")
     assert new.id != old.id and session["labs"]["web-tier"] == new.id
 
@@ -65,10 +65,10 @@ def test_an_expired_lab_is_replaced_by_a_new_one():
 def test_keys_expire_and_opening_refreshes_them():
     handle = labs.lab_open(session={}, preset="web-tier")
     client = store.sync_redis()
-    client.expire(store.meta_key(handle.id), 10)
-    assert client.ttl(store.meta_key(handle.id)) <= 10
+    client.expire(store.lab_key(handle.id, "meta"), 10)
+    assert client.ttl(store.lab_key(handle.id, "meta")) <= 10
     labs.lab_open(session={"labs": {"web-tier": handle.id}}, preset="web-tier")
-    assert client.ttl(store.meta_key(handle.id)) > store.LAB_TTL_S - 60
+    assert client.ttl(store.lab_key(handle.id, "meta")) > store.LAB_TTL_S - 60
     assert client.ttl(store.share_key(handle.share_token)) > store.LAB_TTL_S - 60
 
 
@@ -76,10 +76,12 @@ def test_fork_copies_preset_seed_log_snapshot_and_tick():
     owner: dict[str, Any] = {}
     source = labs.lab_open(session=owner, preset="db-replication")
     client = store.sync_redis()
-    client.hset(store.meta_key(source.id), mapping={"seed": "9", "tick": "120"})
+    client.hset(store.lab_key(source.id, "meta"), mapping={"seed": "9", "tick": "120"})
     entries = [store.encode_entry(30, {"cmd": "fail_node", "node": "db-1"})]
-    client.rpush(store.log_key(source.id), *entries)
-    client.set(store.snap_key(source.id), json.dumps({"tick": 100, "log_len": 1, "seed": 9, "state": {}}))
+    client.rpush(store.lab_key(source.id, "log"), *entries)
+    client.set(
+        store.lab_key(source.id, "snap"), json.dumps({"tick": 100, "log_len": 1, "seed": 9, "state": {}})
+    )
 
     visitor: dict[str, Any] = {
         "labs": {"db-replication": "an-older-lab-of-mine"},
@@ -88,8 +90,8 @@ def test_fork_copies_preset_seed_log_snapshot_and_tick():
     fork = labs.lab_fork(session=visitor, share_token=source.share_token)
     meta = store.lab_meta(fork.id)
     assert meta is not None and (meta.preset, meta.seed, meta.tick) == ("db-replication", 9, 120)
-    assert client.lrange(store.log_key(fork.id), 0, -1) == entries
-    assert json.loads(client.get(store.snap_key(fork.id)))["tick"] == 100
+    assert client.lrange(store.lab_key(fork.id, "log"), 0, -1) == entries
+    assert json.loads(client.get(store.lab_key(fork.id, "snap")))["tick"] == 100
     assert visitor["labs"] == {"db-replication": fork.id}
     assert labs.lab_owned(session=visitor, lab_id=fork.id)
     assert labs.lab_owned(session=visitor, lab_id="an-older-lab-of-mine")  # its tab keeps working

@@ -61,7 +61,7 @@ def _same_state(a: Simulation, b: Simulation) -> bool:
 
 
 async def _logged(lab_id: str) -> list[tuple[int, dict[str, Any]]]:
-    return [store.decode_entry(e) for e in store.sync_redis().lrange(store.log_key(lab_id), 0, -1)]
+    return [store.decode_entry(e) for e in store.sync_redis().lrange(store.lab_key(lab_id, "log"), 0, -1)]
 
 
 async def test_follower_cannot_tick_gets_frames_and_takes_over_exactly(
@@ -106,7 +106,7 @@ async def test_follower_cannot_tick_gets_frames_and_takes_over_exactly(
     assert (await socket_b.reply(seq))["key"] == "node_unknown"
     for _ in range(20):
         await socket_a.next("frame")
-    assert store.sync_redis().exists(store.snap_key(lab.id))
+    assert store.sync_redis().exists(store.lab_key(lab.id, "snap"))
     monkeypatch.setattr(runner_module, "SNAPSHOT_EVERY_TICKS", 10**9)  # no snapshot from here on
     await socket_a.reply(await socket_a.command({"cmd": "set_users", "users": 70_000}))
     await socket_a.next("frame")
@@ -124,7 +124,7 @@ async def test_follower_cannot_tick_gets_frames_and_takes_over_exactly(
     # restored from snapshot + log + recorded tick, and identical to a run never interrupted
     sim_b = runner_b.sim
     assert sim_b is not None and crash_tick - 10 <= sim_b.tick
-    snap = json.loads(store.sync_redis().get(store.snap_key(lab.id)) or "null")
+    snap = json.loads(store.sync_redis().get(store.lab_key(lab.id, "snap")) or "null")
     logged = await _logged(lab.id)
     assert len(logged) == 5
     assert snap is not None and 0 < snap["log_len"] < len(logged)  # commands before and after it
@@ -195,7 +195,7 @@ async def test_restore_is_exact_after_a_normal_stop(open_socket, lab, session, s
     assert lab.id not in lab_host().runners
     meta = store.lab_meta(lab.id)
     assert meta is not None
-    snap = json.loads(store.sync_redis().get(store.snap_key(lab.id)))
+    snap = json.loads(store.sync_redis().get(store.lab_key(lab.id, "snap")))
     assert snap["tick"] == meta.tick and snap["log_len"] == 2  # saved when the last socket left
 
     _, again = await open_socket(lab.id, session=session)
@@ -210,7 +210,9 @@ async def test_a_runner_that_lost_its_lease_stops_ticking_and_follows(open_socke
     _, socket = await open_socket(lab.id, session=session)
     await socket.next("frame")
     runner = lab_host().runners[lab.id]
-    store.sync_redis().set(store.lease_key(lab.id), "another-process", px=5000)  # e.g. after a long stall
+    store.sync_redis().set(
+        store.lab_key(lab.id, "lease"), "another-process", px=5000
+    )  # e.g. after a long stall
     state = await socket.next("state", timeout=2.0)
     assert state["role"] == "follower"
     assert runner.role == "follower" and runner.sim is None
@@ -221,7 +223,7 @@ async def test_a_lease_that_lapsed_while_nobody_took_it_is_taken_back(open_socke
     _, socket = await open_socket(lab.id, session=session)
     await socket.next("frame")
     runner = lab_host().runners[lab.id]
-    store.sync_redis().delete(store.lease_key(lab.id))  # as after a stall longer than the lease
+    store.sync_redis().delete(store.lab_key(lab.id, "lease"))  # as after a stall longer than the lease
     await asyncio.sleep(0.3)
     assert runner.role == "runner"
     assert await store.AsyncLabStore().lease_holder(lab.id) == lab_host().token

@@ -319,7 +319,7 @@ async def test_reconnect_resumes_the_same_lab(open_socket, lab, session):
     welcome, keyframe = await _welcome_and_keyframe(second)
     assert welcome["tick"] >= last_tick and keyframe["tick"] >= last_tick
     assert _node_ids(keyframe) == added
-    assert len(store.sync_redis().lrange(store.log_key(lab.id), 0, -1)) == 1
+    assert len(store.sync_redis().lrange(store.lab_key(lab.id, "log"), 0, -1)) == 1
 
 
 async def test_reload_within_the_grace_keeps_the_runner(open_socket, lab, session, settings):
@@ -377,7 +377,7 @@ async def test_reset_returns_to_the_preset(open_socket, lab, session):
     assert _node_ids(frame) == _node_ids(original)
     assert frame["state"]["nodes"] == original["state"]["nodes"]
     await lab_host().runners[lab.id].flush()
-    assert store.sync_redis().llen(store.log_key(lab.id)) == 0
+    assert store.sync_redis().llen(store.lab_key(lab.id, "log")) == 0
 
 
 async def test_set_seed_restarts_with_the_seed(open_socket, lab, session):
@@ -439,7 +439,7 @@ async def test_socket_refuses_an_unknown_lab(open_socket, session):
 
 
 async def test_a_lab_expired_from_the_store_is_gone(open_socket, lab, session):
-    store.sync_redis().delete(store.meta_key(lab.id))
+    store.sync_redis().delete(store.lab_key(lab.id, "meta"))
     _, socket = await open_socket(lab.id, session=session)
     assert (await socket.next("error"))["key"] == "lab_gone"
     assert await _close_code(socket) == 4404
