@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "config.error_pages.MethodNotAllowedPageMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
