@@ -58,7 +58,15 @@ def test_student_walks_to_lesson_four_and_completes_it(page: Page, live_url: str
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/lessons/web-tier/", "/lessons/scalability/", "/glossary/", "/accounts/login/"]
+    "path",
+    [
+        "/",
+        "/lessons/web-tier/",
+        "/lessons/scalability/",
+        "/glossary/",
+        "/accounts/login/",
+        "/accounts/signup/",
+    ],
 )
 @pytest.mark.parametrize("theme", ["auto", "projector"])
 def test_pages_have_no_serious_accessibility_violations(
@@ -69,6 +77,25 @@ def test_pages_have_no_serious_accessibility_violations(
     page.wait_for_load_state("networkidle")
     assert serious_axe_violations(page) == []
     assert console_errors == []
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/lessons/no-such-lesson/", 404),
+        ("/lab/no-such-lab/", 404),
+        ("/lab/s/no-such-link/", 404),
+        ("/lessons/web-tier/check/", 405),
+    ],
+)
+def test_error_pages_are_accessible_and_say_what_happened(page: Page, live_url: str, path, status):
+    response = page.goto(live_url + path)
+    assert response is not None and response.status == status
+    expect(page.locator("h1")).to_be_visible()
+    expect(
+        page.get_by_role("link", name="레슨으로 돌아가기").or_(page.get_by_role("link", name="레슨"))
+    ).not_to_have_count(0)
+    assert serious_axe_violations(page) == []
 
 
 def test_dark_mode_lesson_has_no_serious_accessibility_violations(browser, live_url: str):
