@@ -15,7 +15,8 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env")  # optional; absent on a fresh clone
+if (BASE_DIR / ".env").is_file():  # optional; absent on a fresh clone
+    environ.Env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="scalelab-dev-only-secret-change-me-in-production")
