@@ -5,19 +5,29 @@ value; a delta carries only the values that changed since the previous frame of 
 rounded (3 significant digits, 2 decimals for shares), as flat arrays of (index, field, value)
 instead of objects. A change of topology (`topology_version`) makes the next frame a keyframe.
 The format is documented in docs/protocol.md.
+
+A delta is built ten times a second for every open lab, so it is built lean: which nodes each
+field applies to is worked out once per topology (`_Layout`); for every value it sends, the
+encoder keeps the value last sent and the span of raw values that round to it (`_Sent`), so a
+raw value still inside its span is known unchanged from two comparisons, and only values that
+left their span are rounded. The one costly part, end-to-end latency, is refreshed at 2 Hz.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from sandbox.engine.node import DOWN
+from sandbox.engine.simulation import round_rate, seconds_to_ms
 
 if TYPE_CHECKING:
     from sandbox.engine.node import Edge, Node
     from sandbox.engine.simulation import Simulation
+    from sandbox.engine.topology import Pool
 
 NODE_FIELDS = ("status", "util", "rps", "err", "lat_ms", "backlog", "sessions", "lag_ms", "hit")
 EDGE_FIELDS = ("read", "write", "static", "queued", "failed")
@@ -46,6 +56,8 @@ METRIC_FIELDS = (
 )
 DC_FIELDS = ("status",)
 KEYFRAME_EVENTS = 20
+SESSIONS_FIELD, LAG_FIELD, HIT_FIELD = (NODE_FIELDS.index(name) for name in ("sessions", "lag_ms", "hit"))
+SERVED_SLOTS = 7  # status, util, rps, err, lat_ms, backlog, and sessions, lag_ms or hit
 
 
 def sig(value: float, digits: int = 3) -> float | int:
@@ -57,29 +69,159 @@ def sig(value: float, digits: int = 3) -> float | int:
     return int(rounded) if places <= 0 or rounded.is_integer() else rounded
 
 
-def node_values(sim: Simulation, node: Node, latency: object = None) -> list[object]:
-    """A node's row of dynamic values, in NODE_FIELDS order (`latency` in ms, already rounded)."""
-    tier = node.tier
-    if tier in ("clients", "dns"):
-        rps = sim.region_rps.get(node.region or "", 0.0) if tier == "clients" else 0.0
-        return ["up", None, sig(rps), None, None, None, None, None, None]
-    sessions: object = None
-    if tier == "web" and sim.session_mode == "stateful" and node.service == "web" or tier == "session":
-        sessions = sig(node.sessions)
-    backlog = node.messages if tier == "queue" else node.backlog
-    lag: object = sig(node.lag_s * 1000.0) if tier == "db" and node.role == "replica" else None
-    hit: object = round(node.hit, 2) if tier == "cache" else None
-    return [
-        node.status,
-        round(min(1.0, max(0.0, node.util)), 2),
-        sig(node.lam),
-        sig(node.dropped + _rejected(sim, node)),
-        latency if node.up else None,
-        sig(backlog),
-        sessions,
-        lag,
-        hit,
-    ]
+Span = tuple[Any, float, float]  # (rounded value, low, high): raw values in [low, high] round to it
+
+
+def _sig_span(value: float) -> Span:
+    """`sig(value)`, and the span of raw values that certainly round to the same: the exact span,
+    within the same power of ten, narrowed by a hair so float error at its ends cannot matter.
+
+    Rounds by scaling (`round(value × 100) / 100` for a value from 1 to 10): the same as
+    `round(value, places)` but for a value a hair from half-way, where either is right to 3
+    digits. Values outside 10⁻³–10¹² take the long way."""
+    k = bisect_right(_DECADE_FLOORS, value) - 1
+    if not 0 <= k < len(_DECADES):  # zero, negative, tiny, huge or nan: only this very value
+        return _exact_sig_span(value)
+    decade, top, scale, unit = _DECADES[k]
+    if unit:  # 100 and up: a whole multiple of the unit (1, 10, 100, …)
+        rounded: float | int = round(value / unit) * unit
+        half = 0.5 * unit
+    else:
+        rounded = round(value * scale) / scale
+        if rounded.is_integer():
+            rounded = int(rounded)
+        half = 0.5 / scale
+    margin = 1e-9 * value
+    low = rounded - half
+    if low < decade:
+        low = decade
+    high = rounded + half
+    if high > top:
+        high = top
+    return rounded, low + margin, high - margin
+
+
+def _exact_sig_span(value: float) -> Span:
+    if not 0.0 < value < 1e15:  # zero, negative, huge or nan: only this very value
+        return sig(value), value, value
+    exponent = math.floor(math.log10(value))
+    rounded = sig(value)
+    decade = 10.0**exponent
+    half = 0.005 * decade
+    margin = 1e-9 * value
+    return rounded, max(rounded - half, decade) + margin, min(rounded + half, 10.0 * decade) - margin
+
+
+# Each power of ten 10^e from 10⁻³ to 10¹¹: (10^e, 10^(e+1), 10^(2−e) to scale by below 100, the
+# whole unit of the third digit from 100 on)
+_DECADES = [
+    (10.0**e, 10.0 ** (e + 1), 10.0 ** (2 - e), 10 ** (e - 2) if e >= 2 else 0) for e in range(-3, 12)
+]
+_DECADE_FLOORS = [decade for decade, _top, _scale, _unit in _DECADES] + [_DECADES[-1][1]]
+
+
+def _hundredths_span(value: float) -> Span:
+    """`round(value, 2)` (a hit ratio), and the span of raw values that round to the same."""
+    rounded = round(value, 2)
+    return rounded, rounded - 0.005 + 1e-9, rounded + 0.005 - 1e-9
+
+
+def _util_span(value: float) -> Span:
+    """A utilisation: clamped to 0–1, to 2 decimals. Raw values beyond 0 or 1 are inside the span
+    of 0.0 or 1.0 only, which they also round to."""
+    rounded = round(min(1.0, max(0.0, value)), 2)
+    return rounded, rounded - 0.005 + 1e-9, rounded + 0.005 - 1e-9
+
+
+class _Sent:
+    """The values last sent for a run of slots, each with the span of raw values that round to it."""
+
+    __slots__ = ("values", "low", "high")
+
+    def __init__(self, size: int) -> None:
+        self.values: list[Any] = [None] * size
+        self.low = [math.nan] * size  # nan: no span yet (every comparison with nan is false)
+        self.high = [math.nan] * size
+
+    def update(self, raws: Iterable[float], span: Callable[[float], Span]) -> list[int]:
+        """Take this frame's raw values; return the slots whose rounded value changed."""
+        values, low, high = self.values, self.low, self.high
+        changed = []
+        for k, raw in enumerate(raws):
+            if low[k] <= raw <= high[k]:
+                continue
+            value, low[k], high[k] = span(raw)
+            if value != values[k]:
+                values[k] = value
+                changed.append(k)
+        return changed
+
+    def update_exact(self, raws: Iterable[object]) -> list[int]:
+        """The same for values sent as they are (statuses)."""
+        values = self.values
+        changed = []
+        for k, raw in enumerate(raws):
+            if raw != values[k]:
+                values[k] = raw
+                changed.append(k)
+        return changed
+
+    def clear(self, k: int, value: object = None) -> None:
+        self.values[k] = value
+        self.low[k] = self.high[k] = math.nan
+
+
+class _Layout:
+    """Which nodes each dynamic field applies to, for one topology of one simulation. A field that
+    does not apply to a node is null in the keyframe and never changes.
+
+    Slots (what `_Sent` keeps per value): one per clients node (its request rate), then seven per
+    served node (every node but the clients and DNS): status, util, rps, err, lat_ms, backlog, and
+    the one of sessions, lag_ms or hit that applies to it, if any."""
+
+    def __init__(self, sim: Simulation) -> None:
+        self.sim = sim
+        self.version = sim.topology_version
+        self.session_mode = sim.session_mode
+        nodes = sim.nodes
+        stateful = sim.session_mode == "stateful"
+        self.clients = [(i, node.region or "") for i, node in enumerate(nodes) if node.tier == "clients"]
+        self.dns = [i for i, node in enumerate(nodes) if node.tier == "dns"]
+        # (node, its index, its pool when its errors include its share of the pool's requests that
+        # found no session (stateful web tier), the extra field that applies to it or 0)
+        self.served: list[tuple[Node, int, Pool | None, int]] = []
+        for i, node in enumerate(nodes):
+            tier = node.tier
+            if tier in ("clients", "dns"):
+                continue
+            pool = sim.pool_of(node) if stateful and tier == "web" else None
+            extra = 0
+            if tier == "web" and stateful and node.service == "web" or tier == "session":
+                extra = SESSIONS_FIELD
+            elif tier == "db" and node.role == "replica":
+                extra = LAG_FIELD
+            elif tier == "cache":
+                extra = HIT_FIELD
+            self.served.append((node, i, pool, extra))
+        self.slots = len(self.clients) + SERVED_SLOTS * len(self.served)
+        self.edge_slots = {(edge.src, edge.dst): 5 * i for i, edge in enumerate(sim.edges)}
+        self.edge_count = len(sim.edges)
+
+    def current(self, sim: Simulation) -> bool:
+        """Whether this layout is `sim`'s now."""
+        return (
+            sim is self.sim and sim.topology_version == self.version and sim.session_mode == self.session_mode
+        )
+
+    def same_shape(self, other: _Layout) -> bool:
+        """Whether `other` has the same slots (a simulation restored from a snapshot of this one)."""
+        return (
+            self.version == other.version
+            and self.clients == other.clients
+            and [(i, extra) for _n, i, _p, extra in self.served]
+            == [(i, extra) for _n, i, _p, extra in other.served]
+            and self.edge_slots == other.edge_slots
+        )
 
 
 def _rejected(sim: Simulation, node: Node) -> float:
@@ -98,27 +240,25 @@ def _drop_share(node: Node | None) -> float:
     return min(1.0, node.dropped / node.lam)
 
 
-def edge_rates(sim: Simulation) -> list[list[float]]:
-    """Request rates by kind (read, write, static, queued) and failed rate, for each of `sim.edges`."""
+def edge_rates(sim: Simulation, slots: dict[tuple[str, str], int] | None = None) -> list[float]:
+    """Request rates by kind (read, write, static, queued) and failed rate of each of `sim.edges`,
+    flat: five values per edge. `slots` maps (from, to) to the edge's first value (computed
+    from `sim.edges` when not given)."""
+    if slots is None:
+        slots = {(edge.src, edge.dst): 5 * i for i, edge in enumerate(sim.edges)}
+    rates = [0.0] * (5 * len(sim.edges))
+    edge = slots.get
+
+    def add(at: int | None, read: float, write: float, static: float, queued: float, failed: float) -> None:
+        """Add a flow's rates to the edge whose values start at `at` (None: an edge not drawn)."""
+        if at is not None:
+            rates[at] += read
+            rates[at + 1] += write
+            rates[at + 2] += static
+            rates[at + 3] += queued
+            rates[at + 4] += failed
+
     traffic = sim.traffic
-    rates: dict[tuple[str, str], list[float]] = {}
-
-    def add(
-        src: str,
-        dst: str,
-        read: float = 0.0,
-        write: float = 0.0,
-        static: float = 0.0,
-        queued: float = 0.0,
-        failed: float = 0.0,
-    ) -> None:
-        entry = rates.setdefault((src, dst), [0.0, 0.0, 0.0, 0.0, 0.0])
-        entry[0] += read
-        entry[1] += write
-        entry[2] += static
-        entry[3] += queued
-        entry[4] += failed
-
     routes = sim._routes
     cdn = sim.cdn
     for client in sim.clients:
@@ -126,86 +266,71 @@ def edge_rates(sim: Simulation) -> list[list[float]]:
         rps = sim.region_rps.get(region, 0.0)
         static = rps * traffic.static_share
         if cdn is not None:
-            add(client.id, cdn.id, static=static, failed=static * _drop_share(cdn))
+            add(edge((client.id, cdn.id)), 0.0, 0.0, static, 0.0, static * _drop_share(cdn))
             static = 0.0
         dc = routes.get(region)
         if dc is not None:
             entry = sim._entry(dc)
             read, write = rps * traffic.read_share, rps * traffic.write_share
-            add(
-                client.id,
-                entry.id,
-                read=read,
-                write=write,
-                static=static,
-                failed=(read + write + static) * _drop_share(entry),
-            )
+            failed = (read + write + static) * _drop_share(entry)
+            add(edge((client.id, entry.id)), read, write, static, 0.0, failed)
+    stateful = sim.session_mode == "stateful"
+    queue = sim.queue
     for dc in sim.dcs:
         entry = sim._entry(dc)
         if cdn is not None:
-            add(cdn.id, entry.id, static=dc.in_rps[0], failed=dc.in_rps[0] * _drop_share(entry))
+            origin = dc.in_rps[0]
+            add(edge((cdn.id, entry.id)), 0.0, 0.0, origin, 0.0, origin * _drop_share(entry))
         reads_out = sum(pool.out_rps[1] for pool in dc.pools) or 1.0
         writes_out = sum(pool.out_rps[2] for pool in dc.pools) or 1.0
-        _read_flow, write_flow, db_reads = dc.flows_out
+        read_flow, write_flow, db_reads = dc.flows_out
+        routable = [c for c in dc.caches if c.routable]
         for pool in dc.pools:
             mix = pool.mix
             if dc.lb is not None:
+                lb = dc.lb.id
+                served_total = 0.0
+                if stateful and pool.rejected > 0.0:
+                    served_total = sum(s.served for s in pool.servers) or 1.0
                 for server in pool.servers:
                     lam = server.lam
-                    add(
-                        dc.lb.id,
-                        server.id,
-                        read=lam * mix[1],
-                        write=lam * mix[2],
-                        static=lam * mix[0],
-                        failed=server.dropped + _rejected(sim, server),
-                    )
+                    rejected = 0.0
+                    if served_total and server.served > 0.0 and server.tier == "web":
+                        rejected = pool.rejected * server.served / served_total
+                    failed = server.dropped + rejected
+                    add(edge((lb, server.id)), lam * mix[1], lam * mix[2], lam * mix[0], 0.0, failed)
             group = pool.group_id
             pool_reads, pool_writes = pool.out_rps[1], pool.out_rps[2]
             store = dc.session_store
             if store is not None:
-                add(
-                    group,
-                    store.id,
-                    read=pool_reads,
-                    write=pool_writes,
-                    failed=(pool_reads + pool_writes) * _drop_share(store),
-                )
+                failed = (pool_reads + pool_writes) * _drop_share(store)
+                add(edge((group, store.id)), pool_reads, pool_writes, 0.0, 0.0, failed)
             read_part = pool_reads / reads_out
             write_part = pool_writes / writes_out
-            routable = [c for c in dc.caches if c.routable]
             for cache in routable:
-                add(group, cache.id, read=dc.flows_out[0] * read_part / len(routable))
+                add(edge((group, cache.id)), read_flow * read_part / len(routable), 0.0, 0.0, 0.0, 0.0)
             for node, share, _extra in dc.read_plan:
                 reads = db_reads * read_part * share
-                add(group, node.id, read=reads, failed=reads * _drop_share(node))
+                add(edge((group, node.id)), reads, 0.0, 0.0, 0.0, reads * _drop_share(node))
             write_total = write_flow * write_part
             if sim.shards:
                 for shard, share in zip(sim.shards, sim.shard_shares, strict=False):
-                    add(
-                        group,
-                        shard.id,
-                        write=write_total * share,
-                        failed=write_total * share * _drop_share(shard),
-                    )
+                    writes = write_total * share
+                    add(edge((group, shard.id)), 0.0, writes, 0.0, 0.0, writes * _drop_share(shard))
             elif sim.master is not None:
-                add(group, sim.master.id, write=write_total, failed=write_total * _drop_share(sim.master))
-            if sim.queue is not None:
+                master = sim.master
+                add(edge((group, master.id)), 0.0, write_total, 0.0, 0.0, write_total * _drop_share(master))
+            if queue is not None:
                 committed = sim.write_rps * write_total / max(write_flow, 1e-12) if write_flow > 0 else 0.0
-                add(group, sim.queue.id, queued=committed, failed=committed * _drop_share(sim.queue))
+                add(edge((group, queue.id)), 0.0, 0.0, 0.0, committed, committed * _drop_share(queue))
     if sim.master is not None:
         for replica in sim.replicas:
             if replica.up:
-                add(sim.master.id, replica.id, write=sim.write_rps)
-    if sim.queue is not None:
+                add(edge((sim.master.id, replica.id)), 0.0, sim.write_rps, 0.0, 0.0, 0.0)
+    if queue is not None:
         for worker in sim.workers:
-            add(sim.queue.id, worker.id, queued=worker.served)
-    zero = [0.0, 0.0, 0.0, 0.0, 0.0]
-    return [rates.get((edge.src, edge.dst), zero) for edge in sim.edges]
-
-
-def _edge_values(values: list[float]) -> list[object]:
-    return [sig(v) for v in values]
+            add(edge((queue.id, worker.id)), 0.0, 0.0, 0.0, worker.served, 0.0)
+    return rates
 
 
 def dc_status(sim: Simulation, index: int) -> str:
@@ -251,6 +376,40 @@ def settings(sim: Simulation) -> dict[str, object]:
     }
 
 
+def _settings_inputs(sim: Simulation) -> tuple[object, ...]:
+    """Everything `settings` is made of, unrounded: when this is unchanged, so are the settings."""
+    traffic = sim.traffic
+    return (
+        traffic.users,
+        traffic.pattern,
+        traffic.read_share,
+        traffic.write_share,
+        traffic.static_share,
+        traffic.requests_per_user_s,
+        tuple(traffic.region_shares.items()),
+        sim.session_mode,
+        sim.sticky_sessions,
+        sim.lb_algorithm,
+        sim.replication_mode,
+        sim.auto_failover,
+        sim.cache_enabled,
+        sim.cache_size_keys,
+        sim.cache_ttl_s,
+        sim.cdn_enabled,
+        sim.shard_count,
+        sim.hashing,
+        sim.vnodes,
+        sim.shard_key,
+        sim.hot_key_enabled,
+        sim.hot_key_share,
+        len(sim.workers),
+        tuple(
+            (tier, rule.enabled, rule.min, rule.max, rule.target, rule.cooldown_s)
+            for tier, rule in sim.autoscaling.items()
+        ),
+    )
+
+
 def _node_info(node: Node) -> dict[str, object]:
     return {
         "id": node.id,
@@ -270,7 +429,69 @@ def _edge_info(edge: Edge) -> dict[str, object]:
     return {"from": edge.src, "to": edge.dst, "kinds": list(edge.kinds)}
 
 
+def _metric_inputs(sim: Simulation, latency: dict[str, Any]) -> list[float]:
+    """The unrounded figures behind each of METRIC_FIELDS (see `Simulation.metrics`)."""
+    offered = sim.offered_rps
+    error_rate = sim.error_rate()
+    queue = sim.queue
+    return [
+        sim.users_now,
+        offered,
+        offered - sim.error_rps,
+        error_rate,
+        error_rate,
+        latency["p50_ms"],
+        latency["p95_ms"],
+        latency["p99_ms"],
+        sim.sessions_now(),
+        sim.sessions_lost,
+        sim.writes_lost,
+        sim.writes_failed,
+        sim.stale_reads,
+        sim.replication_lag_s(),
+        sim.cache_hit_ratio(),
+        queue.messages if queue is not None else 0.0,
+        queue.age_s if queue is not None else 0.0,
+        sim.messages_lost,
+        sim.orders_rps,
+        sim.orders_total,
+        sum(sim.cost_by_tier().values()),
+    ]
+
+
+def _sig4(value: float) -> float | int:
+    return sig(value, 4)
+
+
+# How each figure of METRIC_FIELDS is rounded: as `Simulation.metrics` rounds it, then counts as
+# they are, shares to 4 decimals and every other number to 4 significant digits.
+_METRIC_ROUNDING: tuple[Callable[[Any], object], ...] = (
+    round,  # users
+    lambda rps: _sig4(round_rate(rps)),
+    lambda rps: _sig4(round_rate(max(0.0, rps))),  # throughput
+    lambda rate: round(round(min(1.0, rate), 6), 4),  # error rate
+    lambda rate: round(round(1.0 - min(1.0, rate), 6), 4),  # availability (from the error rate)
+    _sig4,  # p50_ms (from `latency_summary`, already in ms)
+    _sig4,
+    _sig4,
+    round,  # sessions
+    round,
+    lambda count: count,  # writes_lost: an int already
+    round,
+    round,
+    lambda lag_s: _sig4(seconds_to_ms(lag_s)),
+    lambda ratio: round(round(ratio, 4), 4),
+    round,  # queue depth
+    lambda age_s: _sig4(round(age_s, 2)),
+    round,
+    lambda rps: _sig4(round_rate(rps)),
+    round,
+    lambda cost: _sig4(round(cost, 2)),
+)
+
+
 def metric_values(metrics: dict[str, Any]) -> list[object]:
+    """A `metrics()` dict as a frame's metric row (METRIC_FIELDS order, rounded)."""
     out: list[object] = []
     for name in METRIC_FIELDS:
         value = metrics[name]
@@ -303,19 +524,41 @@ class FrameEncoder:
         self._latency: dict[str, Any] | None = None
         self._latency_tick = -1
         self.seq = 0
-        self._version = -1
-        self._nodes: list[list[object]] = []
-        self._edges: list[list[object]] = []
-        self._metrics: list[object] = []
+        self._layout: _Layout | None = None
+        self._reset(None)
+        self._event_seq = 0
+
+    def _reset(self, layout: _Layout | None) -> None:
+        """Forget what was sent (a keyframe follows)."""
+        self._nodes = _Sent(layout.slots if layout is not None else 0)
+        self._edges = _Sent(5 * layout.edge_count if layout is not None else 0)
+        self._metrics: list[object] = [None] * len(METRIC_FIELDS)
+        self._metric_inputs: list[float] = [math.nan] * len(METRIC_FIELDS)
         self._dcs: list[str] = []
         self._settings: dict[str, object] = {}
-        self._event_seq = 0
+        self._settings_inputs: tuple[object, ...] | None = None
 
     def frame(self, *, keyframe: bool = False) -> dict[str, object]:
         """The next frame: a keyframe when asked or when the topology changed, else a delta."""
-        if keyframe or self._version != self.sim.topology_version:
+        if keyframe or not self._follow_sim():
             return self.keyframe()
         return self.delta()
+
+    def _follow_sim(self) -> bool:
+        """Make the layout `self.sim`'s; False when a delta cannot follow (its topology changed).
+        The simulation may be another object with the same topology (restored from a snapshot)."""
+        layout = self._layout
+        if layout is None:
+            return False
+        if layout.current(self.sim):
+            return True
+        if self.sim.topology_version != layout.version:
+            return False
+        fresh = _Layout(self.sim)
+        if not layout.same_shape(fresh):
+            return False
+        self._layout = fresh
+        return True
 
     def _refresh_latency(self, force: bool) -> bool:
         """Recompute the latency figures if they are due (or forced); say whether they were."""
@@ -326,36 +569,184 @@ class FrameEncoder:
             return True
         return False
 
-    def _node_rows(self, fresh: bool) -> list[list[object]]:
-        """Node rows; a node's mean latency is recomputed only with the other latency figures."""
-        rows = []
-        previous = self._nodes if not fresh and len(self._nodes) == len(self.sim.nodes) else None
-        for index, node in enumerate(self.sim.nodes):
-            latency: object = None
-            if node.up and node.tier not in ("clients", "dns"):
-                latency = previous[index][4] if previous is not None else None
-                if latency is None:
-                    latency = sig(node.mean_latency_s() * 1000.0)
-            rows.append(node_values(self.sim, node, latency))
+    # --- the dynamic values, as changes since the last frame
+
+    def _node_changes(self, fresh: bool) -> list[list[object]]:
+        """[node index, field, value, …] for each node with values that changed, in node order.
+
+        Each value is checked against the span of raw values that round to what was sent (inline:
+        most are unchanged); only one that left its span is rounded again (`changed`). A node's
+        mean latency is recomputed only with the other latency figures (`fresh`), or at once when
+        it starts serving; it is null while the node does not serve."""
+        layout = self._layout
+        assert layout is not None
+        sent = self._nodes
+        values, low, high = sent.values, sent.low, sent.high
+        rows: list[list[object]] = []
+        row: list[object] = []
+
+        def changed(slot: int, raw: float, span: Callable[[float], Span], field: int) -> None:
+            value, low[slot], high[slot] = span(raw)
+            if value != values[slot]:
+                values[slot] = value
+                row.append(field)
+                row.append(value)
+
+        region_rps = self.sim.region_rps
+        for slot, (i, region) in enumerate(layout.clients):
+            raw = region_rps.get(region, 0.0)
+            if not low[slot] <= raw <= high[slot]:
+                changed(slot, raw, _sig_span, 2)
+                if row:
+                    rows.append([i, *row])
+                    row.clear()
+        slot = len(layout.clients)
+        pools_served: dict[int, float] = {}
+        for node, i, pool, extra in layout.served:
+            status = node.status
+            if status != values[slot]:
+                values[slot] = status
+                row += (0, status)
+            raw = node.util
+            if not low[slot + 1] <= raw <= high[slot + 1]:
+                changed(slot + 1, raw, _util_span, 1)
+            raw = node.lam
+            if not low[slot + 2] <= raw <= high[slot + 2]:
+                changed(slot + 2, raw, _sig_span, 2)
+            raw = node.dropped
+            if pool is not None and node.served > 0.0 and pool.rejected > 0.0:
+                total = pools_served.get(id(pool))
+                if total is None:
+                    total = pools_served[id(pool)] = sum(s.served for s in pool.servers) or 1.0
+                raw += pool.rejected * node.served / total
+            if not low[slot + 3] <= raw <= high[slot + 3]:
+                changed(slot + 3, raw, _sig_span, 3)
+            if node.up:
+                if fresh or values[slot + 4] is None:
+                    raw = node.mean_latency_s() * 1000.0
+                    if not low[slot + 4] <= raw <= high[slot + 4]:
+                        changed(slot + 4, raw, _sig_span, 4)
+            elif values[slot + 4] is not None:
+                sent.clear(slot + 4)
+                row += (4, None)
+            raw = node.messages if node.tier == "queue" else node.backlog
+            if not low[slot + 5] <= raw <= high[slot + 5]:
+                changed(slot + 5, raw, _sig_span, 5)
+            if extra:
+                if extra == SESSIONS_FIELD:
+                    raw = node.sessions
+                elif extra == LAG_FIELD:
+                    raw = node.lag_s * 1000.0
+                else:
+                    raw = node.hit
+                if not low[slot + 6] <= raw <= high[slot + 6]:
+                    changed(slot + 6, raw, _hundredths_span if extra == HIT_FIELD else _sig_span, extra)
+            if row:
+                rows.append([i, *row])
+                row.clear()
+            slot += SERVED_SLOTS
         return rows
 
-    def _events(self, since: int) -> list[dict[str, object]]:
-        events = self.sim.events_since(since)
+    def _node_rows(self) -> list[list[object]]:
+        """Every node's row of values as last sent (for a keyframe)."""
+        layout = self._layout
+        assert layout is not None
+        values = self._nodes.values
+        rows: list[list[object]] = [
+            ["up", None, None, None, None, None, None, None, None] for _ in range(len(self.sim.nodes))
+        ]
+        for i in layout.dns:
+            rows[i][2] = sig(0.0)
+        for slot, (i, _region) in enumerate(layout.clients):
+            rows[i][2] = values[slot]
+        slot = len(layout.clients)
+        for _node, i, _pool, extra in layout.served:
+            row = rows[i]
+            row[:6] = values[slot : slot + 6]
+            if extra:
+                row[extra] = values[slot + 6]
+            slot += SERVED_SLOTS
+        return rows
+
+    def _edge_changes(self) -> list[list[object]]:
+        layout = self._layout
+        assert layout is not None
+        sent = self._edges
+        values = sent.values
+        rows: list[list[object]] = []
+        row: list[object] = []
+        for k in sent.update(edge_rates(self.sim, layout.edge_slots), _sig_span):
+            edge, field = divmod(k, 5)
+            if not row or row[0] != edge:
+                row = [edge]
+                rows.append(row)
+            row.append(field)
+            row.append(values[k])
+        return rows
+
+    def _metric_changes(self) -> list[object]:
+        assert self._latency is not None
+        inputs = _metric_inputs(self.sim, self._latency)
+        last = self._metric_inputs
+        values = self._metrics
+        changes: list[object] = []
+        for k, raw in enumerate(inputs):
+            if raw == last[k]:
+                continue
+            last[k] = raw
+            value = _METRIC_ROUNDING[k](raw)
+            if value != values[k]:
+                values[k] = value
+                changes.append(k)
+                changes.append(value)
+        return changes
+
+    def _settings_changed(self) -> bool:
+        inputs = _settings_inputs(self.sim)
+        if inputs == self._settings_inputs:
+            return False
+        self._settings_inputs = inputs
+        current = settings(self.sim)
+        if current == self._settings:
+            return False
+        self._settings = current
+        return True
+
+    def _dc_changes(self) -> list[list[object]]:
+        sim = self.sim
+        dcs = [dc_status(sim, i) for i in range(len(sim.dcs))]
+        changed: list[list[object]] = [
+            [i, 0, s] for i, (old, s) in enumerate(zip(self._dcs, dcs, strict=True)) if old != s
+        ]
+        self._dcs = dcs
+        return changed
+
+    def _events(self) -> list[dict[str, object]]:
+        sim = self.sim
+        if sim.event_seq <= self._event_seq:
+            return []
+        events = sim.events_since(self._event_seq)
         if events:
             self._event_seq = events[-1].seq
         return [event.to_dict(self.lang) for event in events]
 
+    # --- frames
+
     def keyframe(self) -> dict[str, object]:
         sim = self.sim
         self.seq += 1
-        self._version = sim.topology_version
+        layout = self._layout = _Layout(sim)
+        self._reset(layout)
         self._refresh_latency(force=True)
         assert self._latency is not None
-        self._nodes = self._node_rows(fresh=True)
-        self._edges = [_edge_values(v) for v in edge_rates(sim)]
-        self._metrics = metric_values(sim.metrics(self._latency))
+        self._node_changes(fresh=True)
+        self._edge_changes()
+        self._metric_changes()
         self._dcs = [dc_status(sim, i) for i in range(len(sim.dcs))]
-        self._settings = settings(sim)
+        self._settings_changed()
+        nodes = self._node_rows()
+        edge_values = self._edges.values
+        edges = [edge_values[5 * e : 5 * e + 5] for e in range(layout.edge_count)]
         recent = sim.events[-KEYFRAME_EVENTS:]
         self._event_seq = sim.event_seq
         return {
@@ -387,41 +778,33 @@ class FrameEncoder:
             ],
             "edges": [_edge_info(edge) for edge in sim.edges],
             "settings": self._settings,
-            "state": {"nodes": self._nodes, "edges": self._edges, "dcs": [[s] for s in self._dcs]},
-            "metrics": self._metrics,
+            "state": {"nodes": nodes, "edges": edges, "dcs": [[s] for s in self._dcs]},
+            "metrics": list(self._metrics),
             "ev": [event.to_dict(self.lang) for event in recent],
         }
 
     def delta(self) -> dict[str, object]:
         sim = self.sim
+        if not self._follow_sim():
+            raise ValueError("a delta needs a keyframe of the current topology first")
         self.seq += 1
         out: dict[str, object] = {"type": "delta", "seq": self.seq, "tick": sim.tick, "t": sim.time_s}
         fresh = self._refresh_latency(force=False)
-        assert self._latency is not None
-        changed_nodes = _diff_rows(self._nodes, self._node_rows(fresh))
-        if changed_nodes:
-            out["n"] = changed_nodes
-        changed_edges = _diff_rows(self._edges, [_edge_values(v) for v in edge_rates(sim)])
-        if changed_edges:
-            out["e"] = changed_edges
-        metrics = metric_values(sim.metrics(self._latency))
-        changed_metrics: list[object] = []
-        for index, (old, new) in enumerate(zip(self._metrics, metrics, strict=True)):
-            if old != new:
-                changed_metrics.extend((index, new))
-        self._metrics = metrics
-        if changed_metrics:
-            out["m"] = changed_metrics
-        dcs = [dc_status(sim, i) for i in range(len(sim.dcs))]
-        changed_dcs = [[i, 0, s] for i, (old, s) in enumerate(zip(self._dcs, dcs, strict=True)) if old != s]
-        self._dcs = dcs
-        if changed_dcs:
-            out["d"] = changed_dcs
-        current = settings(sim)
-        if current != self._settings:
-            self._settings = current
-            out["s"] = current
-        events = self._events(self._event_seq)
+        rows = self._node_changes(fresh)
+        if rows:
+            out["n"] = rows
+        edges = self._edge_changes()
+        if edges:
+            out["e"] = edges
+        metrics = self._metric_changes()
+        if metrics:
+            out["m"] = metrics
+        dcs = self._dc_changes()
+        if dcs:
+            out["d"] = dcs
+        if self._settings_changed():
+            out["s"] = self._settings
+        events = self._events()
         if events:
             out["ev"] = events
         return out
@@ -429,17 +812,7 @@ class FrameEncoder:
     @staticmethod
     def encode(frame: dict[str, object]) -> str:
         """Compact JSON text of a frame."""
-        return json.dumps(frame, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return _JSON.encode(frame)
 
 
-def _diff_rows(previous: list[list[object]], current: list[list[object]]) -> list[list[object]]:
-    changes: list[list[object]] = []
-    for index, (old, new) in enumerate(zip(previous, current, strict=True)):
-        if old != new:
-            row: list[object] = [index]
-            for field, (a, b) in enumerate(zip(old, new, strict=True)):
-                if a != b:
-                    row.extend((field, b))
-            changes.append(row)
-        previous[index] = new
-    return changes
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)

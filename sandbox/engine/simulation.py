@@ -20,7 +20,7 @@ from typing import Any
 
 from sandbox.engine import facts, popularity, sharding
 from sandbox.engine.commands import Command, parse_command
-from sandbox.engine.latency import Path, Stage, summarize
+from sandbox.engine.latency import Path, Stage, StageFit, summarize
 from sandbox.engine.node import (
     DETECTING,
     DOWN,
@@ -199,6 +199,7 @@ class Simulation:
         self._db_nodes: list[Node] = []
         self._dirty = True
         self._metrics_cache: tuple[int, dict[str, Any]] | None = None
+        self._cost_memo: tuple[int, dict[str, float]] | None = None  # machines' cost by tier
 
     # ------------------------------------------------------------------ construction
 
@@ -1009,46 +1010,63 @@ class Simulation:
         by_region: dict[str, list[Path]] = {}
         static_by_region: dict[str, list[Path]] = {}
         total = self.offered_rps
+        fits: dict[int, StageFit] = {}  # each stage's fit, shared by the paths through it
+        routes: dict[str, _DcRoutes] = {}  # each data center's stages, shared by its regions
+        cdn_stage: Stage = [(self.cdn, 1.0, 0.0)] if self.cdn is not None else []
         for region, share in traffic.region_shares.items():
             rps = total * share
             region_paths: list[Path] = []
             static_paths: list[Path] = []
             dc = self._routes.get(region)
+            plan = None
+            if dc is not None:
+                plan = routes.get(dc.id)
+                if plan is None:
+                    plan = routes[dc.id] = self._dc_routes(dc)
             static = rps * traffic.static_share
             if self.cdn is not None:
-                cdn_stage: Stage = [(self.cdn, 1.0, 0.0)]
-                hit = Path(static * facts.CDN_HIT_RATIO, facts.CDN_EDGE_RTT_MS / 1000.0, [cdn_stage])
+                hit = Path(static * facts.CDN_HIT_RATIO, facts.CDN_EDGE_RTT_MS / 1000.0, [cdn_stage], fits)
                 static_paths.append(hit)
-                if dc is not None:
+                if dc is not None and plan is not None:
                     fixed = (facts.CDN_EDGE_RTT_MS + facts.region_rtt_ms(region, dc.region)) / 1000.0
-                    stages = [cdn_stage, *self._web_stages(dc, dc.main_pool, False)]
-                    static_paths.append(Path(static * (1.0 - facts.CDN_HIT_RATIO), fixed, stages))
-            elif dc is not None:
+                    stages = [cdn_stage, *plan.static]
+                    static_paths.append(Path(static * (1.0 - facts.CDN_HIT_RATIO), fixed, stages, fits))
+            elif dc is not None and plan is not None:
                 fixed = facts.region_rtt_ms(region, dc.region) / 1000.0
-                static_paths.append(Path(static, fixed, self._web_stages(dc, dc.main_pool, False)))
+                static_paths.append(Path(static, fixed, plan.static, fits))
             region_paths.extend(static_paths)
-            if dc is not None:
+            if dc is not None and plan is not None:
                 rtt = facts.region_rtt_ms(region, dc.region) / 1000.0
-                for pool in dc.pools:
-                    front = self._web_stages(dc, pool, True)
-                    reads = rps * traffic.read_share * pool.share
-                    writes = rps * traffic.write_share * pool.share
-                    db_read: Stage = dc.read_plan
-                    if dc.caches:
-                        cache_stage: Stage = [(c, 1.0, 0.0) for c in dc.caches if c.routable]
-                        ratio = sum(c.hit for c in dc.caches if c.routable) / max(1, len(cache_stage))
-                        region_paths.append(Path(reads * ratio, rtt, [*front, cache_stage]))
-                        region_paths.append(Path(reads * (1.0 - ratio), rtt, [*front, cache_stage, db_read]))
-                    else:
-                        region_paths.append(Path(reads, rtt, [*front, db_read]))
-                    write_stages = [*front, self._write_stage(dc)]
-                    if self.queue is not None:
-                        write_stages.append([(self.queue, 1.0, 0.0)])
-                    region_paths.append(Path(writes, rtt + self._write_delay_s(dc), write_stages))
+                for pool_share, reads_by, write_stages, write_delay in plan.pools:
+                    reads = rps * traffic.read_share * pool_share
+                    writes = rps * traffic.write_share * pool_share
+                    for part, stages in reads_by:
+                        region_paths.append(Path(reads if part is None else reads * part, rtt, stages, fits))
+                    region_paths.append(Path(writes, rtt + write_delay, write_stages, fits))
             paths.extend(region_paths)
             by_region[region] = region_paths
             static_by_region[region] = static_paths
         return paths, by_region, static_by_region
+
+    def _dc_routes(self, dc: DataCenter) -> _DcRoutes:
+        """The stages requests go through in one data center: static files from the main pool;
+        per pool, reads (through the cache, hit and miss, or straight to the database) and writes."""
+        pools = []
+        for pool in dc.pools:
+            front = self._web_stages(dc, pool, True)
+            db_read: Stage = dc.read_plan
+            reads_by: list[tuple[float | None, list[Stage]]]
+            if dc.caches:
+                cache_stage: Stage = [(c, 1.0, 0.0) for c in dc.caches if c.routable]
+                ratio = sum(c.hit for c in dc.caches if c.routable) / max(1, len(cache_stage))
+                reads_by = [(ratio, [*front, cache_stage]), (1.0 - ratio, [*front, cache_stage, db_read])]
+            else:
+                reads_by = [(None, [*front, db_read])]
+            write_stages = [*front, self._write_stage(dc)]
+            if self.queue is not None:
+                write_stages.append([(self.queue, 1.0, 0.0)])
+            pools.append((pool.share, reads_by, write_stages, self._write_delay_s(dc)))
+        return _DcRoutes(self._web_stages(dc, dc.main_pool, False), pools)
 
     def _web_stages(self, dc: DataCenter, pool: Pool, dynamic: bool) -> list[Stage]:
         stages: list[Stage] = []
@@ -1094,18 +1112,20 @@ class Simulation:
             weight = sum(p.weight for p in region_paths)
             static_weight = sum(p.weight for p in static_by_region[region])
             regions[region] = {
-                "mean_ms": _ms(sum(p.weight * p.mean_s for p in region_paths) / weight if weight else 0.0),
-                "static_ms": _ms(
+                "mean_ms": seconds_to_ms(
+                    sum(p.weight * p.mean_s for p in region_paths) / weight if weight else 0.0
+                ),
+                "static_ms": seconds_to_ms(
                     sum(p.weight * p.mean_s for p in static_by_region[region]) / static_weight
                     if static_weight
                     else 0.0
                 ),
             }
         return {
-            "mean_ms": _ms(overall["mean"]),
-            "p50_ms": _ms(overall["p50"]),
-            "p95_ms": _ms(overall["p95"]),
-            "p99_ms": _ms(overall["p99"]),
+            "mean_ms": seconds_to_ms(overall["mean"]),
+            "p50_ms": seconds_to_ms(overall["p50"]),
+            "p95_ms": seconds_to_ms(overall["p95"]),
+            "p99_ms": seconds_to_ms(overall["p99"]),
             "regions": regions,
         }
 
@@ -1124,35 +1144,20 @@ class Simulation:
             region_latency = summary["regions"].get(region, {"mean_ms": 0.0, "static_ms": 0.0})
             regions[region] = {
                 "users": round(self.users_now * self.traffic.region_shares[region]),
-                "rps": _r(self.region_rps.get(region, 0.0)),
+                "rps": round_rate(self.region_rps.get(region, 0.0)),
                 "dc": route.id if route is not None else None,
                 "mean_ms": region_latency["mean_ms"],
                 "static_ms": region_latency["static_ms"],
             }
-        cost_by_tier: dict[str, float] = {}
-        for node in self.nodes:
-            if node.cost_per_hour:
-                cost_by_tier[node.tier] = cost_by_tier.get(node.tier, 0.0) + node.cost_per_hour
-        if self.cdn is not None:
-            static = offered * self.traffic.static_share
-            cost_by_tier["cdn"] = static * 3600.0 / 1e6 * facts.CDN_COST_PER_MILLION_REQUESTS
-        sessions = (
-            sum(s.sessions for s in self.web_nodes())
-            if self.session_mode == "stateful"
-            else sum(dc.users for dc in self.dcs)
-        )
-        caches = [c for dc in self.dcs for c in dc.caches if c.up]
-        cache_reads = sum(c.served for c in caches)
-        hits = sum(c.served * c.hit for c in caches)
-        error_rate = self.error_rps / offered if offered > 0.0 else 0.0
-        lags = [r.lag_s for r in self.replicas if r.role == "replica"]
+        cost_by_tier = self.cost_by_tier()
+        error_rate = self.error_rate()
         out: dict[str, Any] = {
             "t": self.time_s,
             "tick": self.tick,
             "users": round(self.users_now),
-            "rps": _r(offered),
-            "throughput_rps": _r(max(0.0, offered - self.error_rps)),
-            "error_rps": _r(self.error_rps),
+            "rps": round_rate(offered),
+            "throughput_rps": round_rate(max(0.0, offered - self.error_rps)),
+            "error_rps": round_rate(self.error_rps),
             "error_rate": round(min(1.0, error_rate), 6),
             "availability": round(1.0 - min(1.0, error_rate), 6),
             "availability_total": round(1.0 - self.errors_total / self.requests_total, 6)
@@ -1162,22 +1167,22 @@ class Simulation:
             "p50_ms": summary["p50_ms"],
             "p95_ms": summary["p95_ms"],
             "p99_ms": summary["p99_ms"],
-            "sessions": round(sessions),
+            "sessions": round(self.sessions_now()),
             "sessions_lost": round(self.sessions_lost),
             "session_misses": round(self.session_misses),
             "writes_lost": self.writes_lost,
             "writes_failed": round(self.writes_failed),
             "stale_reads": round(self.stale_reads),
-            "replication_lag_ms": _ms(max(lags)) if lags else 0.0,
-            "orders_per_s": _r(self.orders_rps),
+            "replication_lag_ms": seconds_to_ms(self.replication_lag_s()),
+            "orders_per_s": round_rate(self.orders_rps),
             "orders_total": round(self.orders_total),
             "queue_depth": round(self.queue.messages) if self.queue is not None else 0,
             "queue_age_s": round(self.queue.age_s, 2) if self.queue is not None else 0.0,
             "messages_lost": round(self.messages_lost),
-            "consumed_per_s": _r(self.consumed_rps),
-            "hit_ratio": round(hits / cache_reads, 4) if cache_reads > 0 else 0.0,
-            "db_read_rps": _r(sum(n.read_rps for n in self.db_nodes())),
-            "db_write_rps": _r(sum(n.write_rps for n in self.db_nodes())),
+            "consumed_per_s": round_rate(self.consumed_rps),
+            "hit_ratio": round(self.cache_hit_ratio(), 4),
+            "db_read_rps": round_rate(sum(n.read_rps for n in self.db_nodes())),
+            "db_write_rps": round_rate(sum(n.write_rps for n in self.db_nodes())),
             "keys_moved_share": round(self.keys_moved_share, 4),
             "cost_per_hour": round(sum(cost_by_tier.values()), 2),
             "cost_by_tier": {tier: round(cost, 4) for tier, cost in cost_by_tier.items()},
@@ -1190,6 +1195,49 @@ class Simulation:
             self._metrics_cache = (self.tick, out)
         return out
 
+    # The figures that `metrics()` and the frame encoder both report, one method each.
+
+    def error_rate(self) -> float:
+        """Share of this tick's offered requests that failed."""
+        offered = self.offered_rps
+        return self.error_rps / offered if offered > 0.0 else 0.0
+
+    def sessions_now(self) -> float:
+        """Logged-in sessions: on the web servers (stateful tier) or in the session stores."""
+        if self.session_mode == "stateful":
+            return sum(s.sessions for s in self.web_nodes())
+        return sum(dc.users for dc in self.dcs)
+
+    def cache_hit_ratio(self) -> float:
+        """Hit ratio of the reads the live cache nodes served this tick (0 without any)."""
+        reads = hits = 0.0
+        for dc in self.dcs:
+            for cache in dc.caches:
+                if cache.up:
+                    reads += cache.served
+                    hits += cache.served * cache.hit
+        return hits / reads if reads > 0 else 0.0
+
+    def replication_lag_s(self) -> float:
+        """The largest replication lag among the replicas (0 without any)."""
+        lags = [r.lag_s for r in self.replicas if r.role == "replica"]
+        return max(lags) if lags else 0.0
+
+    def cost_by_tier(self) -> dict[str, float]:
+        """Cost per hour of each tier: its machines, and the CDN's requests at this tick's rate."""
+        memo = self._cost_memo
+        if memo is None or memo[0] != self.topology_version:
+            machines: dict[str, float] = {}
+            for node in self.nodes:
+                if node.cost_per_hour:
+                    machines[node.tier] = machines.get(node.tier, 0.0) + node.cost_per_hour
+            memo = self._cost_memo = (self.topology_version, machines)
+        out = dict(memo[1])
+        if self.cdn is not None:
+            static = self.offered_rps * self.traffic.static_share
+            out["cdn"] = static * 3600.0 / 1e6 * facts.CDN_COST_PER_MILLION_REQUESTS
+        return out
+
     def _service_metrics(self) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
         for dc in self.dcs:
@@ -1197,7 +1245,7 @@ class Simulation:
                 entry = out.setdefault(pool.service, {"servers": 0, "capacity_rps": 0.0, "rps": 0.0})
                 entry["servers"] += len(pool.servers)
                 entry["capacity_rps"] += sum(s.cap for s in pool.servers if s.up)
-                entry["rps"] = _r(entry["rps"] + sum(s.lam for s in pool.servers))
+                entry["rps"] = round_rate(entry["rps"] + sum(s.lam for s in pool.servers))
         return out
 
     def node_metrics(self, node_id: str) -> dict[str, Any]:
@@ -1246,6 +1294,15 @@ class Simulation:
         return load(cls, snap)
 
 
+@dataclass(slots=True)
+class _DcRoutes:
+    """See `Simulation._dc_routes`. pools: (share, [(share of reads or None for all, stages)],
+    write stages, extra write delay s)."""
+
+    static: list[Stage]
+    pools: list[tuple[float, list[tuple[float | None, list[Stage]]], list[Stage], float]]
+
+
 def _wait_quantile(wait_probability: float, spare: float, p: float) -> float:
     if wait_probability <= 1.0 - p:
         return 0.0
@@ -1275,12 +1332,13 @@ def _water_fill(servers: list[Node], amount: float) -> None:
         server.sessions = level
 
 
-def _r(value: float) -> float:
+def round_rate(value: float) -> float:
     """Round a rate for output: 4 significant digits."""
     if value == 0.0 or not math.isfinite(value):
         return 0.0
     return float(f"{value:.4g}")
 
 
-def _ms(seconds: float) -> float:
+def seconds_to_ms(seconds: float) -> float:
+    """Seconds as milliseconds for output, to the microsecond."""
     return round(seconds * 1000.0, 3)
