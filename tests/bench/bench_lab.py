@@ -75,10 +75,12 @@ def _cpu_seconds(pid: int) -> float:
 class Server:
     """The app on a throwaway file database and the bench Redis, daphne pinned to one core."""
 
-    def __init__(self, *, core: int) -> None:
+    def __init__(self, *, core: int, server: str = "daphne", ws: str = "auto") -> None:
         self.workdir = Path(tempfile.mkdtemp(prefix="scalelab-bench-lab-"))
         self.port = _free_port()
         self.core = core
+        self.server = server
+        self.ws = ws
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -111,6 +113,16 @@ class Server:
             str(self.port),
             "config.asgi:application",
         ]
+        if self.server == "uvicorn":
+            command = [sys.executable, "-m", "uvicorn", "--host", HOST, "--port", str(self.port)]
+            command += [
+                "--ws",
+                self.ws,
+                "--no-access-log",
+                "--log-level",
+                "warning",
+                "config.asgi:application",
+            ]
         if shutil.which("taskset"):
             command = ["taskset", "-c", str(self.core), *command]
         self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
@@ -483,11 +495,13 @@ def main() -> None:
     parser.add_argument(
         "--preset", default="lessons", help="lessons (the 11 lesson presets in turn), all (with full), or one"
     )
+    parser.add_argument("--server", choices=("daphne", "uvicorn"), default="daphne", help="the ASGI server")
+    parser.add_argument("--ws", default="auto", help="uvicorn's WebSocket implementation (--ws)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--py-spy", default="", help="path to py-spy: profile the server in the window")
     parser.add_argument("--profile-out", default="/tmp/bench_lab.collapsed")
     args = parser.parse_args()
-    server = Server(core=0)
+    server = Server(core=0, server=args.server, ws=args.ws)
     server.prepare()
     from sandbox.engine import PRESETS
 
