@@ -827,6 +827,7 @@ HANDLERS: dict[str, Callable[[Simulation, Command], None]] = {
 def apply_command(sim: Simulation, cmd: Command, *, quiet: bool = False) -> None:
     events = len(sim.events)
     seq = sim.event_seq
+    sim.commands_applied += 1  # before: a command refused half-way may have changed a setting
     HANDLERS[cmd.name](sim, cmd)
     sim._dirty = True
     if quiet:

@@ -22,12 +22,12 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from sandbox.engine.node import DOWN
-from sandbox.engine.simulation import round_rate, seconds_to_ms
+from sandbox.engine.simulation import seconds_to_ms
 
 if TYPE_CHECKING:
     from sandbox.engine.node import Edge, Node
     from sandbox.engine.simulation import Simulation
-    from sandbox.engine.topology import Pool
+    from sandbox.engine.topology import DataCenter, Pool
 
 NODE_FIELDS = ("status", "util", "rps", "err", "lat_ms", "backlog", "sessions", "lag_ms", "hit")
 EDGE_FIELDS = ("read", "write", "static", "queued", "failed")
@@ -204,8 +204,16 @@ class _Layout:
                 extra = HIT_FIELD
             self.served.append((node, i, pool, extra))
         self.slots = len(self.clients) + SERVED_SLOTS * len(self.served)
-        self.edge_slots = {(edge.src, edge.dst): 5 * i for i, edge in enumerate(sim.edges)}
+        self.edge_slots = edge_slots(sim)
         self.edge_count = len(sim.edges)
+        # the values an edge can carry: the request kinds it is drawn for, and failed requests
+        # (`edge_rates` adds nothing else to it, so the other fields stay 0)
+        self.edge_live = [
+            5 * i + field
+            for i, edge in enumerate(sim.edges)
+            for field, name in enumerate(EDGE_FIELDS)
+            if name in edge.kinds or name == "failed"
+        ]
 
     def current(self, sim: Simulation) -> bool:
         """Whether this layout is `sim`'s now."""
@@ -240,12 +248,19 @@ def _drop_share(node: Node | None) -> float:
     return min(1.0, node.dropped / node.lam)
 
 
+def edge_slots(sim: Simulation) -> dict[tuple[str, str], int]:
+    """(from, to) → where the values of the first edge between them start in `edge_rates`."""
+    slots: dict[tuple[str, str], int] = {}
+    for i, edge in enumerate(sim.edges):
+        slots.setdefault((edge.src, edge.dst), 5 * i)
+    return slots
+
+
 def edge_rates(sim: Simulation, slots: dict[tuple[str, str], int] | None = None) -> list[float]:
     """Request rates by kind (read, write, static, queued) and failed rate of each of `sim.edges`,
-    flat: five values per edge. `slots` maps (from, to) to the edge's first value (computed
-    from `sim.edges` when not given)."""
+    flat: five values per edge. `slots`: `edge_slots(sim)`, when the caller keeps it."""
     if slots is None:
-        slots = {(edge.src, edge.dst): 5 * i for i, edge in enumerate(sim.edges)}
+        slots = edge_slots(sim)
     rates = [0.0] * (5 * len(sim.edges))
     edge = slots.get
 
@@ -330,11 +345,19 @@ def edge_rates(sim: Simulation, slots: dict[tuple[str, str], int] | None = None)
     if queue is not None:
         for worker in sim.workers:
             add(edge((queue.id, worker.id)), 0.0, 0.0, 0.0, worker.served, 0.0)
+    if len(slots) < len(sim.edges):  # two edges between the same nodes carry the same flows
+        for i, edge_ in enumerate(sim.edges):
+            first = slots[(edge_.src, edge_.dst)]
+            if first != 5 * i:
+                rates[5 * i : 5 * i + 5] = rates[first : first + 5]
     return rates
 
 
 def dc_status(sim: Simulation, index: int) -> str:
-    dc = sim.dcs[index]
+    return _dc_status(sim.dcs[index])
+
+
+def _dc_status(dc: DataCenter) -> str:
     if not dc.failed:
         return "up" if dc.routed else "starting"
     return DOWN if dc.routed else "rerouted"
@@ -374,40 +397,6 @@ def settings(sim: Simulation) -> dict[str, object]:
             for tier, rule in sim.autoscaling.items()
         },
     }
-
-
-def _settings_inputs(sim: Simulation) -> tuple[object, ...]:
-    """Everything `settings` is made of, unrounded: when this is unchanged, so are the settings."""
-    traffic = sim.traffic
-    return (
-        traffic.users,
-        traffic.pattern,
-        traffic.read_share,
-        traffic.write_share,
-        traffic.static_share,
-        traffic.requests_per_user_s,
-        tuple(traffic.region_shares.items()),
-        sim.session_mode,
-        sim.sticky_sessions,
-        sim.lb_algorithm,
-        sim.replication_mode,
-        sim.auto_failover,
-        sim.cache_enabled,
-        sim.cache_size_keys,
-        sim.cache_ttl_s,
-        sim.cdn_enabled,
-        sim.shard_count,
-        sim.hashing,
-        sim.vnodes,
-        sim.shard_key,
-        sim.hot_key_enabled,
-        sim.hot_key_share,
-        len(sim.workers),
-        tuple(
-            (tier, rule.enabled, rule.min, rule.max, rule.target, rule.cooldown_s)
-            for tier, rule in sim.autoscaling.items()
-        ),
-    )
 
 
 def _node_info(node: Node) -> dict[str, object]:
@@ -455,7 +444,7 @@ def _metric_inputs(sim: Simulation, latency: dict[str, Any]) -> list[float]:
         sim.messages_lost,
         sim.orders_rps,
         sim.orders_total,
-        sum(sim.cost_by_tier().values()),
+        sim.cost_per_hour(),
     ]
 
 
@@ -467,8 +456,8 @@ def _sig4(value: float) -> float | int:
 # they are, shares to 4 decimals and every other number to 4 significant digits.
 _METRIC_ROUNDING: tuple[Callable[[Any], object], ...] = (
     round,  # users
-    lambda rps: _sig4(round_rate(rps)),
-    lambda rps: _sig4(round_rate(max(0.0, rps))),  # throughput
+    _sig4,  # rps: round_rate's 4 significant digits, then 4 again, are sig(·, 4)
+    lambda rps: _sig4(max(0.0, rps)),  # throughput
     lambda rate: round(round(min(1.0, rate), 6), 4),  # error rate
     lambda rate: round(round(1.0 - min(1.0, rate), 6), 4),  # availability (from the error rate)
     _sig4,  # p50_ms (from `latency_summary`, already in ms)
@@ -484,7 +473,7 @@ _METRIC_ROUNDING: tuple[Callable[[Any], object], ...] = (
     round,  # queue depth
     lambda age_s: _sig4(round(age_s, 2)),
     round,
-    lambda rps: _sig4(round_rate(rps)),
+    _sig4,  # orders per second
     round,
     lambda cost: _sig4(round(cost, 2)),
 )
@@ -536,7 +525,7 @@ class FrameEncoder:
         self._metric_inputs: list[float] = [math.nan] * len(METRIC_FIELDS)
         self._dcs: list[str] = []
         self._settings: dict[str, object] = {}
-        self._settings_inputs: tuple[object, ...] | None = None
+        self._settings_epoch: tuple[object, ...] | None = None
 
     def frame(self, *, keyframe: bool = False) -> dict[str, object]:
         """The next frame: a keyframe when asked or when the topology changed, else a delta."""
@@ -564,7 +553,7 @@ class FrameEncoder:
         """Recompute the latency figures if they are due (or forced); say whether they were."""
         sim = self.sim
         if force or self._latency is None or sim.tick - self._latency_tick >= self.latency_every_ticks:
-            self._latency = sim.latency_summary()
+            self._latency = sim.latency_summary(regions=False)  # frames show no per-region means
             self._latency_tick = sim.tick
             return True
         return False
@@ -668,20 +657,31 @@ class FrameEncoder:
             slot += SERVED_SLOTS
         return rows
 
-    def _edge_changes(self) -> list[list[object]]:
+    def _edge_changes(self, every_slot: bool = False) -> list[list[object]]:
+        """[edge index, field, value, …] for each edge with values that changed. Only the fields
+        an edge can carry (its kinds, and failed) are looked at, unless `every_slot`."""
         layout = self._layout
         assert layout is not None
         sent = self._edges
-        values = sent.values
+        values, low, high = sent.values, sent.low, sent.high
+        rates = edge_rates(self.sim, layout.edge_slots)
         rows: list[list[object]] = []
         row: list[object] = []
-        for k in sent.update(edge_rates(self.sim, layout.edge_slots), _sig_span):
-            edge, field = divmod(k, 5)
-            if not row or row[0] != edge:
-                row = [edge]
-                rows.append(row)
-            row.append(field)
-            row.append(values[k])
+        row_edge = -1
+        for slot in range(len(rates)) if every_slot else layout.edge_live:
+            raw = rates[slot]
+            if low[slot] <= raw <= high[slot]:
+                continue
+            value, low[slot], high[slot] = _sig_span(raw)
+            if value != values[slot]:
+                values[slot] = value
+                edge = slot // 5
+                if edge != row_edge:
+                    row_edge = edge
+                    row = [edge]
+                    rows.append(row)
+                row.append(slot - 5 * edge)
+                row.append(value)
         return rows
 
     def _metric_changes(self) -> list[object]:
@@ -702,23 +702,28 @@ class FrameEncoder:
         return changes
 
     def _settings_changed(self) -> bool:
-        inputs = _settings_inputs(self.sim)
-        if inputs == self._settings_inputs:
+        """Whether the settings changed since the last frame. They change only through a command
+        or with the topology (`Simulation.commands_applied`, `topology_version`), so most frames
+        do not look at them."""
+        sim = self.sim
+        epoch = (sim, sim.topology_version, sim.commands_applied)
+        if epoch == self._settings_epoch:
             return False
-        self._settings_inputs = inputs
-        current = settings(self.sim)
+        self._settings_epoch = epoch
+        current = settings(sim)
         if current == self._settings:
             return False
         self._settings = current
         return True
 
     def _dc_changes(self) -> list[list[object]]:
-        sim = self.sim
-        dcs = [dc_status(sim, i) for i in range(len(sim.dcs))]
-        changed: list[list[object]] = [
-            [i, 0, s] for i, (old, s) in enumerate(zip(self._dcs, dcs, strict=True)) if old != s
-        ]
-        self._dcs = dcs
+        sent = self._dcs
+        changed: list[list[object]] = []
+        for i, dc in enumerate(self.sim.dcs):
+            status = _dc_status(dc)
+            if status != sent[i]:
+                sent[i] = status
+                changed.append([i, 0, status])
         return changed
 
     def _events(self) -> list[dict[str, object]]:
@@ -740,7 +745,7 @@ class FrameEncoder:
         self._refresh_latency(force=True)
         assert self._latency is not None
         self._node_changes(fresh=True)
-        self._edge_changes()
+        self._edge_changes(every_slot=True)
         self._metric_changes()
         self._dcs = [dc_status(sim, i) for i in range(len(sim.dcs))]
         self._settings_changed()

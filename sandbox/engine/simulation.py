@@ -199,7 +199,10 @@ class Simulation:
         self._db_nodes: list[Node] = []
         self._dirty = True
         self._metrics_cache: tuple[int, dict[str, Any]] | None = None
-        self._cost_memo: tuple[int, dict[str, float]] | None = None  # machines' cost by tier
+        self._cost_memo: tuple[int, dict[str, float], float] | None = None  # machines' cost by tier, sum
+        # engine commands carried out so far (settings change only through them, or with the
+        # topology): viewers need not look at the settings while this and topology_version stay
+        self.commands_applied = 0
 
     # ------------------------------------------------------------------ construction
 
@@ -1102,16 +1105,17 @@ class Simulation:
                 best = min(best, delay + 1.0 / replica.cap)
         return 0.0 if best == math.inf else best
 
-    def latency_summary(self) -> dict[str, Any]:
+    def latency_summary(self, *, regions: bool = True) -> dict[str, Any]:
         """End-to-end latency of the last tick: mean and p50/p95/p99 (ms), and per region the mean
-        and the static files' mean. The costly part of `metrics()` (a root search per percentile)."""
+        and the static files' mean (left empty with `regions=False`). The costly part of
+        `metrics()` (a root search per percentile)."""
         paths, by_region, static_by_region = self._paths()
         overall = summarize(paths)
-        regions: dict[str, dict[str, float]] = {}
-        for region, region_paths in by_region.items():
+        means: dict[str, dict[str, float]] = {}
+        for region, region_paths in by_region.items() if regions else ():
             weight = sum(p.weight for p in region_paths)
             static_weight = sum(p.weight for p in static_by_region[region])
-            regions[region] = {
+            means[region] = {
                 "mean_ms": seconds_to_ms(
                     sum(p.weight * p.mean_s for p in region_paths) / weight if weight else 0.0
                 ),
@@ -1126,7 +1130,7 @@ class Simulation:
             "p50_ms": seconds_to_ms(overall["p50"]),
             "p95_ms": seconds_to_ms(overall["p95"]),
             "p99_ms": seconds_to_ms(overall["p99"]),
-            "regions": regions,
+            "regions": means,
         }
 
     def metrics(self, latency: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -1184,7 +1188,7 @@ class Simulation:
             "db_read_rps": round_rate(sum(n.read_rps for n in self.db_nodes())),
             "db_write_rps": round_rate(sum(n.write_rps for n in self.db_nodes())),
             "keys_moved_share": round(self.keys_moved_share, 4),
-            "cost_per_hour": round(sum(cost_by_tier.values()), 2),
+            "cost_per_hour": round(self.cost_per_hour(), 2),
             "cost_by_tier": {tier: round(cost, 4) for tier, cost in cost_by_tier.items()},
             "requests_total": round(self.requests_total),
             "errors_total": round(self.errors_total),
@@ -1204,9 +1208,16 @@ class Simulation:
 
     def sessions_now(self) -> float:
         """Logged-in sessions: on the web servers (stateful tier) or in the session stores."""
+        total: float = 0
         if self.session_mode == "stateful":
-            return sum(s.sessions for s in self.web_nodes())
-        return sum(dc.users for dc in self.dcs)
+            for dc in self.dcs:
+                for pool in dc.pools:
+                    for server in pool.servers:
+                        total += server.sessions
+        else:
+            for dc in self.dcs:
+                total += dc.users
+        return total
 
     def cache_hit_ratio(self) -> float:
         """Hit ratio of the reads the live cache nodes served this tick (0 without any)."""
@@ -1223,20 +1234,39 @@ class Simulation:
         lags = [r.lag_s for r in self.replicas if r.role == "replica"]
         return max(lags) if lags else 0.0
 
-    def cost_by_tier(self) -> dict[str, float]:
-        """Cost per hour of each tier: its machines, and the CDN's requests at this tick's rate."""
+    def _machine_costs(self) -> tuple[dict[str, float], float]:
+        """Cost per hour of each tier's machines, and their sum (memoised per topology version:
+        sizes and cache sizes, and so costs, change only with it)."""
         memo = self._cost_memo
         if memo is None or memo[0] != self.topology_version:
             machines: dict[str, float] = {}
             for node in self.nodes:
                 if node.cost_per_hour:
                     machines[node.tier] = machines.get(node.tier, 0.0) + node.cost_per_hour
-            memo = self._cost_memo = (self.topology_version, machines)
-        out = dict(memo[1])
+            memo = self._cost_memo = (self.topology_version, machines, sum(machines.values()))
+        return memo[1], memo[2]
+
+    def _cdn_cost_per_hour(self) -> float:
+        static = self.offered_rps * self.traffic.static_share
+        return static * 3600.0 / 1e6 * facts.CDN_COST_PER_MILLION_REQUESTS
+
+    def cost_by_tier(self) -> dict[str, float]:
+        """Cost per hour of each tier: its machines, and the CDN's requests at this tick's rate."""
+        out = dict(self._machine_costs()[0])
         if self.cdn is not None:
-            static = self.offered_rps * self.traffic.static_share
-            out["cdn"] = static * 3600.0 / 1e6 * facts.CDN_COST_PER_MILLION_REQUESTS
+            out["cdn"] = self._cdn_cost_per_hour()
         return out
+
+    def cost_per_hour(self) -> float:
+        """The sum of `cost_by_tier()` (added up in the same order, so to the same float)."""
+        machines, machines_total = self._machine_costs()
+        if self.cdn is None:
+            return machines_total
+        cdn = self._cdn_cost_per_hour()
+        total = 0.0
+        for tier, cost in machines.items():
+            total += cdn if tier == "cdn" else cost
+        return total if "cdn" in machines else total + cdn
 
     def _service_metrics(self) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
