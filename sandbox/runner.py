@@ -413,7 +413,10 @@ class LabRunner:
             text, keyframe = entry
             if keyframe:
                 subscriber.needs_keyframe = False
-            await self._send(subscriber, text)
+            try:
+                await subscriber.socket.send_text(text)
+            except Exception:  # a socket that went away: its disconnect detaches it
+                log.debug("lab %s: send failed", self.lab_id, exc_info=True)
         if self._stream_langs and frames:
             published = {lang: text for lang, (text, _k) in frames.items() if lang in self._stream_langs}
             if published:
