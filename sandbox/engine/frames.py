@@ -78,11 +78,11 @@ def _sig_span(value: float) -> Span:
 
     Rounds by scaling (`round(value × 100) / 100` for a value from 1 to 10): the same as
     `round(value, places)` but for a value a hair from half-way, where either is right to 3
-    digits. Values outside 10⁻³–10¹² take the long way."""
+    digits. Values outside 10⁻⁶–10¹⁵ take the long way."""
     k = bisect_right(_DECADE_FLOORS, value) - 1
-    if not 0 <= k < len(_DECADES):  # zero, negative, tiny, huge or nan: only this very value
+    if not 0 <= k < len(_DECADES_3):  # zero, negative, tiny, huge or nan
         return _exact_sig_span(value)
-    decade, top, scale, unit = _DECADES[k]
+    decade, top, scale, unit = _DECADES_3[k]
     if unit:  # 100 and up: a whole multiple of the unit (1, 10, 100, …)
         rounded: float | int = round(value / unit) * unit
         half = 0.5 * unit
@@ -112,12 +112,33 @@ def _exact_sig_span(value: float) -> Span:
     return rounded, max(rounded - half, decade) + margin, min(rounded + half, 10.0 * decade) - margin
 
 
-# Each power of ten 10^e from 10⁻³ to 10¹¹: (10^e, 10^(e+1), 10^(2−e) to scale by below 100, the
-# whole unit of the third digit from 100 on)
-_DECADES = [
-    (10.0**e, 10.0 ** (e + 1), 10.0 ** (2 - e), 10 ** (e - 2) if e >= 2 else 0) for e in range(-3, 12)
-]
-_DECADE_FLOORS = [decade for decade, _top, _scale, _unit in _DECADES] + [_DECADES[-1][1]]
+def _sig4(value: float) -> float | int:
+    """`sig(value, 4)`, by scaling as `_sig_span` rounds."""
+    k = bisect_right(_DECADE_FLOORS, value) - 1
+    if not 0 <= k < len(_DECADES_4):
+        return sig(value, 4)
+    _decade, _top, scale, unit = _DECADES_4[k]
+    if unit:
+        return round(value / unit) * unit
+    rounded = round(value * scale) / scale
+    return int(rounded) if rounded.is_integer() else rounded
+
+
+def _decades(digits: int) -> list[tuple[float, float, float, int]]:
+    """For each power of ten 10^e from 10⁻⁶ to 10¹⁴: (10^e, 10^(e+1), 10^(digits−1−e) to scale by
+    while the last digit kept is a fraction, else 0; the last digit's unit from there on, else 0)."""
+    out = []
+    for e in range(-6, 15):
+        places = digits - 1 - e
+        out.append(
+            (10.0**e, 10.0 ** (e + 1), 10.0**places if places > 0 else 0.0, 10**-places if places <= 0 else 0)
+        )
+    return out
+
+
+_DECADES_3 = _decades(3)
+_DECADES_4 = _decades(4)
+_DECADE_FLOORS = [decade for decade, _top, _scale, _unit in _DECADES_3] + [_DECADES_3[-1][1]]
 
 
 def _hundredths_span(value: float) -> Span:
@@ -448,34 +469,36 @@ def _metric_inputs(sim: Simulation, latency: dict[str, Any]) -> list[float]:
     ]
 
 
-def _sig4(value: float) -> float | int:
+def _exact_sig4(value: float) -> float | int:
     return sig(value, 4)
 
 
 # How each figure of METRIC_FIELDS is rounded: as `Simulation.metrics` rounds it, then counts as
-# they are, shares to 4 decimals and every other number to 4 significant digits.
+# they are, shares to 4 decimals and every other number to 4 significant digits (by scaling for
+# raw rates; exactly for figures already rounded to a few decimals, where a value half-way
+# between two is common and scaling may round it the other way).
 _METRIC_ROUNDING: tuple[Callable[[Any], object], ...] = (
     round,  # users
     _sig4,  # rps: round_rate's 4 significant digits, then 4 again, are sig(·, 4)
     lambda rps: _sig4(max(0.0, rps)),  # throughput
     lambda rate: round(round(min(1.0, rate), 6), 4),  # error rate
     lambda rate: round(round(1.0 - min(1.0, rate), 6), 4),  # availability (from the error rate)
-    _sig4,  # p50_ms (from `latency_summary`, already in ms)
-    _sig4,
-    _sig4,
+    _exact_sig4,  # p50_ms (from `latency_summary`, in ms to 3 decimals: half-way cases are common)
+    _exact_sig4,
+    _exact_sig4,
     round,  # sessions
     round,
     lambda count: count,  # writes_lost: an int already
     round,
     round,
-    lambda lag_s: _sig4(seconds_to_ms(lag_s)),
+    lambda lag_s: _exact_sig4(seconds_to_ms(lag_s)),
     lambda ratio: round(round(ratio, 4), 4),
     round,  # queue depth
-    lambda age_s: _sig4(round(age_s, 2)),
+    lambda age_s: _exact_sig4(round(age_s, 2)),
     round,
     _sig4,  # orders per second
     round,
-    lambda cost: _sig4(round(cost, 2)),
+    lambda cost: _exact_sig4(round(cost, 2)),
 )
 
 
@@ -516,6 +539,7 @@ class FrameEncoder:
         self._layout: _Layout | None = None
         self._reset(None)
         self._event_seq = 0
+        self._spans: dict[float, Span] = {}  # this frame's roundings, by raw value
 
     def _reset(self, layout: _Layout | None) -> None:
         """Forget what was sent (a keyframe follows)."""
@@ -574,8 +598,16 @@ class FrameEncoder:
         rows: list[list[object]] = []
         row: list[object] = []
 
+        spans = self._spans
+
         def changed(slot: int, raw: float, span: Callable[[float], Span], field: int) -> None:
-            value, low[slot], high[slot] = span(raw)
+            if span is _sig_span:  # servers of a pool often have the same rates: round each once
+                found = spans.get(raw)
+                if found is None:
+                    found = spans[raw] = _sig_span(raw)
+                value, low[slot], high[slot] = found
+            else:
+                value, low[slot], high[slot] = span(raw)
             if value != values[slot]:
                 values[slot] = value
                 row.append(field)
@@ -665,6 +697,7 @@ class FrameEncoder:
         sent = self._edges
         values, low, high = sent.values, sent.low, sent.high
         rates = edge_rates(self.sim, layout.edge_slots)
+        spans = self._spans
         rows: list[list[object]] = []
         row: list[object] = []
         row_edge = -1
@@ -672,7 +705,10 @@ class FrameEncoder:
             raw = rates[slot]
             if low[slot] <= raw <= high[slot]:
                 continue
-            value, low[slot], high[slot] = _sig_span(raw)
+            found = spans.get(raw)
+            if found is None:
+                found = spans[raw] = _sig_span(raw)
+            value, low[slot], high[slot] = found
             if value != values[slot]:
                 values[slot] = value
                 edge = slot // 5
@@ -742,6 +778,7 @@ class FrameEncoder:
         self.seq += 1
         layout = self._layout = _Layout(sim)
         self._reset(layout)
+        self._spans.clear()
         self._refresh_latency(force=True)
         assert self._latency is not None
         self._node_changes(fresh=True)
@@ -793,6 +830,7 @@ class FrameEncoder:
         if not self._follow_sim():
             raise ValueError("a delta needs a keyframe of the current topology first")
         self.seq += 1
+        self._spans.clear()
         out: dict[str, object] = {"type": "delta", "seq": self.seq, "tick": sim.tick, "t": sim.time_s}
         fresh = self._refresh_latency(force=False)
         rows = self._node_changes(fresh)

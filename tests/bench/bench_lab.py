@@ -385,7 +385,7 @@ async def run(
         if args.py_spy:  # sample the server during the window (py-spy from PyPI, on the client's core)
             spy = subprocess.Popen(
                 [args.py_spy, "record", "-p", str(server.pid), "-d", str(int(args.seconds)), "-r", "200"]
-                + ["--format", "raw", "-o", args.profile_out, "--nonblocking"],
+                + ["--format", "raw", "-o", args.profile_out],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
