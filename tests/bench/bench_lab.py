@@ -65,8 +65,13 @@ def _percentile(values: list[float], p: float) -> float:
 
 
 def _cpu_seconds(pid: int) -> float:
+    return sum(_cpu_split(pid))
+
+
+def _cpu_split(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process (system: the kernel's work for it, sockets mostly)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
+    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
 
 
 # ---------------------------------------------------------------- the server
@@ -370,6 +375,7 @@ async def run(
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "
         f"{platform.python_version()}, load average before start {os.getloadavg()[0]:.2f}",
         "labs": args.labs,
+        "server": args.server + (f" (--ws {args.ws})" if args.server == "uvicorn" else ""),
         "presets": presets,
     }
     try:
@@ -389,6 +395,7 @@ async def run(
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
+        split = _cpu_split(server.pid)
         cpu_server, cpu_client, wall = _cpu_seconds(server.pid), time.process_time(), time.perf_counter()
         stats.measuring = True
         await asyncio.sleep(args.seconds)
@@ -397,6 +404,7 @@ async def run(
             await asyncio.to_thread(spy.wait)
         wall = time.perf_counter() - wall
         server_cpu = (_cpu_seconds(server.pid) - cpu_server) / wall
+        server_system = (_cpu_split(server.pid)[1] - split[1]) / wall
         client_cpu = (time.process_time() - cpu_client) / wall
         intervals = stats.intervals
         result["frames"] = {
@@ -411,6 +419,7 @@ async def run(
             },
             "server_cpu_core": round(server_cpu, 3),
             "server_cpu_us_per_frame": round(server_cpu / max(stats.frames / wall, 1e-9) * 1e6),
+            "server_system_share": round(server_system / max(server_cpu, 1e-9), 2),
             "client_cpu_core": round(client_cpu, 3),
             "closed_sockets": stats.closed,
             "close_codes": dict(stats.close_codes),
@@ -459,13 +468,14 @@ def report(result: dict[str, Any]) -> str:
     frames, interval = result["frames"], result["frames"]["interval_ms"]
     lines = [
         f"Measured {result['date']} on {result['machine']}.",
-        f"{result['labs']} live labs ({len(result['presets'])} presets in turn) on one daphne pinned "
-        f"to core 0, client on core 1, {frames['window_s']} s window:",
+        f"{result['labs']} live labs ({len(result['presets'])} presets in turn) on one {result['server']} "
+        f"pinned to core 0, client on core 1, {frames['window_s']} s window:",
         f"- frame interval p50 {interval['p50']} ms, p95 {interval['p95']} ms, p99 {interval['p99']} ms "
         f"(max {interval['max']} ms); {frames['frames_per_s']} frames/s "
         f"of {frames['expected_per_s']} expected",
         f"- server CPU {frames['server_cpu_core'] * 100:.0f}% of one core "
-        f"({frames['server_cpu_us_per_frame']} µs per frame sent); client CPU "
+        f"({frames['server_cpu_us_per_frame']} µs per frame sent, {frames['server_system_share']:.0%} of it "
+        "in the kernel); client CPU "
         f"{frames['client_cpu_core'] * 100:.0f}% of the other; sockets closed: {frames['closed_sockets']} "
         f"{frames['close_codes'] or ''}",
     ]
