@@ -8,6 +8,9 @@ Run: .venv/bin/python -m tests.bench.bench_engine [--quick]
    requests/s for the same simulated time: wall-clock time of each and mean latency.
 4. Frames: median delta size of each lesson preset while its default scenario plays, keyframe
    size; the cost of encoding a frame and of `metrics()` for the 50-node topology.
+5. A live lab's engine work per frame (tick + delta + JSON), for each lesson preset alone and
+   for 300 lesson labs ticking in turn as one server process runs them (CPU time; the second
+   is what a server pays, its caches shared by hundreds of labs).
 
 Timing is process CPU time where a figure is per tick (other processes on the machine do not
 inflate it) and wall-clock time for whole runs. Nothing here asserts: it prints.
@@ -208,6 +211,44 @@ def main() -> None:
     snap_s = timed(lambda: [lab.snapshot() for _ in range(10)]) / 10
     restore_s = timed(lambda: [Simulation.from_snapshot(lab.snapshot()) for _ in range(10)]) / 10
     print(f"  snapshot {snap_s * 1000:.1f} ms, snapshot + restore {restore_s * 1000:.1f} ms")
+
+    # 5. a live lab's engine work per frame
+    print("\nA live lab's engine work per frame (tick + delta + JSON text), CPU µs:")
+    ticks = 300 if args.quick else 1000
+    for preset in LESSON_PRESETS:
+        step_us, frame_us = live_frame_us([preset], ticks)
+        print(f"  {preset:<26} tick {step_us:5.1f}, tick + frame + JSON {frame_us:6.1f}")
+    labs = [LESSON_PRESETS[i % len(LESSON_PRESETS)] for i in range(300)]
+    step_us, frame_us = live_frame_us(labs, 10 if args.quick else 40)
+    print(f"  300 lesson labs in turn: tick {step_us:.1f}, tick + frame + JSON {frame_us:.1f}")
+
+
+def live_frame_us(presets: list[str], rounds: int) -> tuple[float, float]:
+    """CPU µs per lab per tick, best of three runs: (tick alone, tick + frame + JSON text), with the
+    labs of `presets` (seeded apart, phases apart) ticking in turn."""
+    labs = []
+    for index, preset in enumerate(presets):
+        lab = Simulation.from_preset(preset, seed=index + 1)
+        lab.step(30 + index % 7)
+        encoder = FrameEncoder(lab, lang="ko")
+        FrameEncoder.encode(encoder.frame())
+        labs.append((lab, encoder))
+    best_step = best_frame = float("inf")
+    for _ in range(3):
+        start = time.process_time()
+        for _ in range(rounds):
+            for lab, _encoder in labs:
+                lab.step()
+        middle = time.process_time()
+        for _ in range(rounds):
+            for lab, encoder in labs:
+                lab.step()
+                FrameEncoder.encode(encoder.frame())
+        end = time.process_time()
+        count = rounds * len(labs)
+        best_step = min(best_step, (middle - start) / count * 1e6)
+        best_frame = min(best_frame, (end - middle) / count * 1e6)
+    return best_step, best_frame
 
 
 if __name__ == "__main__":
