@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# SERVER=uvicorn serves with uvicorn (docs/deploy.md: cheaper per live lab than daphne)
+SERVER ?= daphne
 SYSTEM_PACKAGES_RUN := redis-server gettext
 SYSTEM_PACKAGES_TEST := redis-server gettext chromium fonts-noto-cjk
 PYTEST_ARGS ?=
@@ -40,7 +42,11 @@ run: install system-run messages
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py seed_demo
 	@echo "ScaleLab is serving on http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
+ifeq ($(SERVER),uvicorn)
+	$(BIN)/uvicorn --host $(HOST) --port $(PORT) --no-access-log --lifespan off config.asgi:application
+else
 	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+endif
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# WhiteNoise hands Django a file iterator that is synchronous; Django reads it in a thread and
+# warns once per process (uvicorn prints it; daphne's logging swallows it). Harmless here.
+warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous iterators")
 django_asgi_app = get_asgi_application()  # before importing consumers (app registry)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402

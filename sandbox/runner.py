@@ -55,7 +55,8 @@ log = logging.getLogger(__name__)
 Role = Literal["runner", "follower"]
 T = TypeVar("T")
 
-HOUSEKEEPING_S = 1.0  # lease renewal (with the tick), followers check, snapshot when due
+HOUSEKEEPING_S = 1.0  # each lease is renewed (with the lab's tick) and its followers read this often
+KEEPER_SLICES = 10  # ... by a keeper that wakes 10 times as often and renews the labs then due
 SNAPSHOT_EVERY_TICKS = 300  # a snapshot every 30 simulated seconds ...
 SNAPSHOT_EVERY_COMMANDS = 50  # ... or every 50 commands; and whenever the last socket leaves
 TOUCH_EVERY_S = 3600.0  # push the lab's expiry away while it runs
@@ -154,6 +155,7 @@ class LabRunner:
         self._last_keyframe_request = 0.0
         self._reading = False  # (follower) reading the frames stream
         self._last_touch = time.monotonic()
+        self.renewed_at = asyncio.get_running_loop().time()  # (owner) the keeper's last renewal
         self.closed = False
 
     @property
@@ -381,6 +383,8 @@ class LabRunner:
             self.sim.step(ticks)
             self._ticks_since_snapshot += ticks
             await self._broadcast()
+            if self._ticks_since_snapshot >= SNAPSHOT_EVERY_TICKS:
+                self._snapshot()  # here, not in the keeper: labs' phases spread the snapshots out
 
     def _frames(self, langs: set[str] | None) -> dict[str, tuple[str, bool]]:
         """Encoded frame messages for each language that has a reader (or only `langs`)."""
@@ -551,8 +555,6 @@ class LabRunner:
             self._tasks.append(asyncio.create_task(self._demote(), name=f"lab-demote-{self.lab_id}"))
             return
         self._stream_langs = langs
-        if self._ticks_since_snapshot >= SNAPSHOT_EVERY_TICKS:
-            self._snapshot()
         if now - self._last_touch >= TOUCH_EVERY_S:
             self._last_touch = now
             self._write("touch", None)
@@ -814,24 +816,34 @@ class LabHost:
             self._keeper = asyncio.create_task(self._keep(), name="lab-keeper")
 
     async def _keep(self) -> None:
-        """Every HOUSEKEEPING_S: one pipelined round trip renews all leases (recording each lab's
-        tick) and reads their followers; each runner then snapshots if due. Ends when no lab
-        runs here (restarted by the next one)."""
+        """Every lab this process runs gets its lease renewed (recording its tick) and its
+        followers read once per HOUSEKEEPING_S. The keeper wakes KEEPER_SLICES times as often and
+        renews the labs then due, oldest first and at most a slice's share each time, in one
+        pipelined round trip: with hundreds of labs, one batch a second would stall every lab's
+        tick for ~15 ms. Ends when no lab runs here (restarted by the next one)."""
+        loop = asyncio.get_running_loop()
+        pause = HOUSEKEEPING_S / KEEPER_SLICES
         while True:
-            await asyncio.sleep(HOUSEKEEPING_S)
-            owners = [r for r in self.runners.values() if r.role == "runner" and r.ticking]
-            ticks = [(r.lab_id, r.sim.tick) for r in owners if r.sim is not None]
-            if not ticks:
+            await asyncio.sleep(pause)
+            owners = [r for r in self.runners.values() if r.role == "runner" and r.ticking and r.sim]
+            if not owners:
                 return
-            owners = [r for r in owners if r.sim is not None]
+            now = loop.time()
+            due = [r for r in owners if now - r.renewed_at >= HOUSEKEEPING_S - pause / 2]
+            if not due:
+                continue
+            due.sort(key=lambda r: r.renewed_at)
+            due = due[: -(-len(owners) // (KEEPER_SLICES - 2))]  # a burst of new labs spreads out
+            ticks = [(r.lab_id, r.sim.tick) for r in due if r.sim is not None]
             try:
                 results = await _redis(self.store.renew_many(self.token, ticks))
             except RedisError:
                 log.warning("lab leases: renewal failed", exc_info=True)
                 continue
-            now = time.monotonic()
-            for runner, langs in zip(owners, results, strict=True):
-                runner.housekeep(langs, now)
+            now_mono = time.monotonic()
+            for runner, langs in zip(due, results, strict=True):
+                runner.renewed_at = now
+                runner.housekeep(langs, now_mono)
 
     def forget(self, runner: LabRunner) -> None:
         if self.runners.get(runner.lab_id) is runner:

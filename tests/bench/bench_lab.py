@@ -124,6 +124,8 @@ class Server:
                 "--ws",
                 self.ws,
                 "--no-access-log",
+                "--lifespan",
+                "off",
                 "--log-level",
                 "warning",
                 "config.asgi:application",

@@ -1,7 +1,8 @@
 """Browser tests: headless Debian Chromium (through pytest-playwright) against a real ASGI server.
 
 pytest-django's live_server speaks WSGI only, so we start daphne in a subprocess with its own
-file database — the same server `make run` uses, with WebSockets.
+file database — the same server `make run` uses, with WebSockets (and uvicorn, the server
+docs/deploy.md recommends for many labs, for the tests that name `uvicorn_url`).
 """
 
 from __future__ import annotations
@@ -68,16 +69,16 @@ def live_server_env() -> Iterator[dict[str, str]]:
     shutil.rmtree(workdir, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def live_url(live_server_env: dict[str, str]) -> Iterator[str]:
-    """Base URL of a daphne server running the whole app (HTTP and WebSockets)."""
+def _serve(name: str, command: list[str], env: dict[str, str]) -> Iterator[str]:
+    """Run an ASGI server (`command` plus its host and port options) until the session ends."""
     port = _free_port()
-    log_path = Path(live_server_env["DATABASE_URL"].removeprefix("sqlite:///")).parent / "daphne.log"
+    log_path = Path(env["DATABASE_URL"].removeprefix("sqlite:///")).parent / f"{name}.log"
     log = log_path.open("wb")  # noqa: SIM115 — stays open for the server's lifetime
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        [sys.executable, "-m", *command, "--host" if name == "uvicorn" else "-b", "127.0.0.1"]
+        + ["--port" if name == "uvicorn" else "-p", str(port), "config.asgi:application"],
         cwd=ROOT,
-        env=live_server_env,
+        env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -88,12 +89,24 @@ def live_url(live_server_env: dict[str, str]) -> Iterator[str]:
             break
         except OSError:
             if process.poll() is not None:
-                raise RuntimeError(f"daphne exited; see {log_path}") from None
+                raise RuntimeError(f"{name} exited; see {log_path}") from None
             time.sleep(0.05)
     yield url
     process.terminate()
     process.wait(timeout=10)
     log.close()
+
+
+@pytest.fixture(scope="session")
+def live_url(live_server_env: dict[str, str]) -> Iterator[str]:
+    """Base URL of a daphne server running the whole app (HTTP and WebSockets), as `make run`."""
+    yield from _serve("daphne", ["daphne"], live_server_env)
+
+
+@pytest.fixture(scope="session")
+def uvicorn_url(live_server_env: dict[str, str]) -> Iterator[str]:
+    """The same app on uvicorn, the server docs/deploy.md recommends for many live labs."""
+    yield from _serve("uvicorn", ["uvicorn", "--no-access-log", "--lifespan", "off"], live_server_env)
 
 
 @pytest.fixture(scope="session")

@@ -108,7 +108,9 @@ def test_failing_the_master_promotes_a_replica(page: Page, live_url: str, consol
     assert console_errors == []
 
 
-def test_reload_resumes_the_same_lab(page: Page, live_url: str, console_errors):
+@pytest.mark.parametrize("server", ["live_url", "uvicorn_url"])  # make run's daphne; deploy.md's uvicorn
+def test_reload_resumes_the_same_lab(page: Page, request: pytest.FixtureRequest, server: str, console_errors):
+    live_url = request.getfixturevalue(server)
     open_lab(page, live_url + "/lessons/web-tier/?lang=en")
     page.get_by_role("button", name="Add a web server").click()
     expect(node(page, "web-4")).to_be_visible()
