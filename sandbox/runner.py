@@ -7,7 +7,8 @@ the channel layer. Commands are carried out between ticks (the event loop is sin
 and a tick never yields half-way), and a frame follows at once when a command changed something.
 
 Exactly one process ticks a lab: the runner holds a lease in Redis (`sandbox.store`). The
-process's keeper renews all its leases every second in one pipelined round trip, recording each
+process's keeper renews each of its leases every second (a tenth of the labs every 100 ms, each
+batch one pipelined round trip), recording each
 lab's current tick. A runner that cannot get the lease is a *follower*: its sockets' commands go
 to the lease holder over the channel layer (group `lab.<id>`, low rate; answers come back to the
 process's one inbox channel), and their frames come from the lab's Redis stream, which the
@@ -547,7 +548,7 @@ class LabRunner:
     # ------------------------------------------------------------------ owner housekeeping
 
     def housekeep(self, langs: set[str] | None, now: float) -> None:
-        """The host's 1 Hz round trip renewed this runner's lease (or found it lost: None)."""
+        """The host's keeper renewed this runner's lease (or found it lost: None), once a second."""
         if self.role != "runner" or self.sim is None or not self._tasks:
             return
         if langs is None:

@@ -328,7 +328,8 @@ class AsyncLabStore:
         return {lang for langs in values.values() for lang in langs.split(",") if lang}
 
     async def renew_many(self, token: str, ticks: list[tuple[str, int]]) -> list[set[str] | None]:
-        """The process's 1 Hz round trip for all the labs it runs: renew each lease (recording the
+        """One round trip of the process's keeper for a batch of the labs it runs (each lab once a
+        second): renew each lease (recording the
         lab's tick) and read its followers' languages. None for a lease another process holds now.
         A lease that lapsed while nobody took it (this process stalled for seconds) is taken back:
         no other process ran the lab meanwhile, so this one still has its true state."""

@@ -3,10 +3,11 @@
 Run: .venv/bin/python -m tests.bench.bench_lab [--labs 500] [--seconds 30] [--moderate 100]
 
 It prepares N visitor sessions, each owning one lab (lesson presets in turn, `full` included),
-starts daphne exactly as `make run` does but pinned to core 0 (`taskset -c 0`) with a shared
-Redis (REDIS_URL, as on several machines: Redis channel layer, cached sessions), pins itself to
-core 1, and opens one WebSocket per lab with a small asyncio client (a raw WebSocket reader that
-only timestamps and counts messages; it parses nothing but the first bytes of each). Then:
+starts daphne exactly as `make run` does (or uvicorn with `--server uvicorn`, as docs/deploy.md
+deploys it) but pinned to core 0 (`taskset -c 0`) with a shared Redis (REDIS_URL, as on several
+machines: Redis channel layer, cached sessions), pins itself to core 1, and opens one WebSocket
+per lab with a small asyncio client (a raw WebSocket reader that only timestamps and counts
+messages; it parses nothing but the first bytes of each). Then:
 
 1. frame intervals: every socket's gaps between consecutive frames over the measuring window
    (p50/p95/p99; target p95 <= 120 ms at 10 Hz), the server process's CPU (from /proc, as a
@@ -78,7 +79,7 @@ def _cpu_split(pid: int) -> tuple[float, float]:
 
 
 class Server:
-    """The app on a throwaway file database and the bench Redis, daphne pinned to one core."""
+    """The app on a throwaway file database and the bench Redis, the ASGI server pinned to one core."""
 
     def __init__(self, *, core: int, server: str = "daphne", ws: str = "auto") -> None:
         self.workdir = Path(tempfile.mkdtemp(prefix="scalelab-bench-lab-"))
@@ -107,7 +108,7 @@ class Server:
         )
 
     def start(self) -> None:
-        log = (self.workdir / "daphne.log").open("wb")
+        log = (self.workdir / "server.log").open("wb")
         command = [
             sys.executable,
             "-m",
@@ -139,9 +140,9 @@ class Server:
                     return
             except OSError:
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"daphne exited; see {self.workdir / 'daphne.log'}") from None
+                    raise RuntimeError(f"{self.server} exited; see {self.workdir / 'server.log'}") from None
                 time.sleep(0.05)
-        raise RuntimeError("daphne did not start")
+        raise RuntimeError(f"{self.server} did not start")
 
     @property
     def pid(self) -> int:
@@ -152,12 +153,12 @@ class Server:
         if self.process is not None:
             self.process.terminate()
             self.process.wait(timeout=15)
-        log = self.workdir / "daphne.log"
+        log = self.workdir / "server.log"
         if log.exists():
-            kept = Path(tempfile.gettempdir()) / "bench_lab_daphne.log"
+            kept = Path(tempfile.gettempdir()) / f"bench_lab_{self.server}.log"
             shutil.copy(log, kept)
             problems = [line for line in log.read_text(errors="replace").splitlines() if "Error" in line]
-            print(f"daphne's log: {kept} ({len(problems)} lines mention an error)")
+            print(f"{self.server}'s log: {kept} ({len(problems)} lines mention an error)")
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
