@@ -285,3 +285,26 @@ def test_two_tabs_on_one_lab_agree(page: Page, live_url: str):
     page.get_by_role("button", name="Pause").click()
     expect(other.locator("[data-lab]")).to_have_attribute("data-paused", "true")
     other.close()
+
+
+def test_a_lab_carries_on_across_two_server_processes(page: Page, live_url: str, uvicorn_url: str):
+    """Two real server processes (daphne and uvicorn) sharing Redis, as on several machines:
+    the second process follows the lab the first runs, forwards its commands, and takes the lab
+    over when the first lets it go — one lab, one loop, nothing lost."""
+    open_lab(page, live_url + "/lab/web-tier/?lang=en")
+    expect(page.locator("[data-lab]")).to_have_attribute("data-role", "runner")
+    other = page.context.new_page()  # same visitor (cookies ignore the port): the same lab
+    open_lab(other, uvicorn_url + "/lab/web-tier/?lang=en")
+    assert other.locator("[data-lab]").get_attribute("id") == page.locator("[data-lab]").get_attribute("id")
+    expect(other.locator("[data-lab]")).to_have_attribute("data-role", "follower")
+    other.get_by_role("button", name="Add a web server").click()  # sent on to daphne's runner
+    expect(node(page, "web-4")).to_be_visible()
+    expect(node(other, "web-4")).to_be_visible()
+    wait_ticks(other, 5)  # frames reach the follower's tab too
+    page.close()  # daphne's runner lingers 2 s with no socket, then lets the lab go
+    expect(other.locator("[data-lab]")).to_have_attribute("data-role", "runner", timeout=SLOW)
+    before = tick(other)
+    wait_ticks(other, 5)
+    assert tick(other) >= before + 5
+    expect(node(other, "web-4")).to_be_visible()  # the same lab, rebuilt from the store
+    expect(other.locator('[data-tier-count="web"]')).to_have_text("4")
