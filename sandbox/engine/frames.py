@@ -53,7 +53,9 @@ METRIC_FIELDS = (
     "orders_per_s",
     "orders_total",
     "cost_per_hour",
+    "availability_total",
 )
+SHARE_METRICS = frozenset({"error_rate", "availability", "availability_total", "hit_ratio"})  # 4 decimals
 DC_FIELDS = ("status",)
 KEYFRAME_EVENTS = 20
 SESSIONS_FIELD, LAG_FIELD, HIT_FIELD = (NODE_FIELDS.index(name) for name in ("sessions", "lag_ms", "hit"))
@@ -466,6 +468,7 @@ def _metric_inputs(sim: Simulation, latency: dict[str, Any]) -> list[float]:
         sim.orders_rps,
         sim.orders_total,
         sim.cost_per_hour(),
+        1.0 - sim.errors_total / sim.requests_total if sim.requests_total > 0 else 1.0,
     ]
 
 
@@ -499,6 +502,7 @@ _METRIC_ROUNDING: tuple[Callable[[Any], object], ...] = (
     _sig4,  # orders per second
     round,
     lambda cost: _exact_sig4(round(cost, 2)),
+    lambda share: round(round(share, 6), 4),  # availability since the start (the headline's)
 )
 
 
@@ -507,7 +511,7 @@ def metric_values(metrics: dict[str, Any]) -> list[object]:
     out: list[object] = []
     for name in METRIC_FIELDS:
         value = metrics[name]
-        if isinstance(value, float) and name not in ("error_rate", "availability", "hit_ratio"):
+        if isinstance(value, float) and name not in SHARE_METRICS:
             out.append(sig(value, 4))
         elif isinstance(value, float):
             out.append(round(value, 4))

@@ -1230,8 +1230,10 @@ class Simulation:
         return hits / reads if reads > 0 else 0.0
 
     def replication_lag_s(self) -> float:
-        """The largest replication lag among the replicas (0 without any)."""
-        lags = [r.lag_s for r in self.replicas if r.role == "replica"]
+        """The largest replication lag among the replicas that serve reads (0 without any). A
+        replica that is down serves nobody stale data: its backlog (the writes it must catch up
+        on) shows as lag once it is back."""
+        lags = [r.lag_s for r in self.replicas if r.role == "replica" and r.up]
         return max(lags) if lags else 0.0
 
     def _machine_costs(self) -> tuple[dict[str, float], float]:

@@ -318,6 +318,28 @@ def test_replication_lag_grows_with_write_load() -> None:
     assert stale == sorted(stale) and stale[0] < stale[-1]
 
 
+def test_after_failover_the_lag_is_the_serving_replicas_and_stays_small() -> None:
+    """The failed old master is not a replica anyone reads from: its backlog is no lag a
+    student should see climb while the new master and the other replica run normally."""
+    sim = lab("db-replication")
+    run(sim, 10)
+    normal = sim.metrics()["replication_lag_ms"]
+    sim.apply({"cmd": "fail_node", "node": "db-1"})
+    run(sim, 40)  # promotion after a few seconds, then half a minute of normal running
+    assert node(sim, "db-1")["status"] == "down"
+    assert sim.metrics()["replication_lag_ms"] < 3 * normal
+
+
+def test_availability_since_the_start_remembers_an_outage() -> None:
+    sim = lab("db-replication")
+    run(sim, 5)
+    sim.apply({"cmd": "fail_node", "node": "db-1"})
+    run(sim, 20)
+    metrics = sim.metrics()
+    assert metrics["availability"] == 1.0  # now: writes flow again to the new master
+    assert 0.8 < metrics["availability_total"] < 0.99  # since the start: the outage counts
+
+
 # --- 6 Message queue
 
 
