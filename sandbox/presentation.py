@@ -225,6 +225,7 @@ def _strings() -> dict[str, Promise | str]:
         "chart_queue": pgettext_lazy("lab", "Messages waiting"),
         "chart_shards": pgettext_lazy("lab", "Requests per second by shard"),
         "chart_hit": pgettext_lazy("lab", "Cache hit ratio (%)"),
+        "chart_shards_none": pgettext_lazy("lab", "One database, not split yet: add shards under Sharding."),
         "trace_throughput": pgettext_lazy("lab", "served"),
         "trace_errors": pgettext_lazy("lab", "failed"),
         "trace_lag": pgettext_lazy("lab", "lag"),

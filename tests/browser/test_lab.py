@@ -311,3 +311,13 @@ def test_a_lab_carries_on_across_two_server_processes(page: Page, live_url: str,
     assert tick(other) >= before + 5
     expect(node(other, "web-4")).to_be_visible()  # the same lab, rebuilt from the store
     expect(other.locator('[data-tier-count="web"]')).to_have_text("4")
+
+
+def test_load_per_shard_chart_says_when_the_database_is_not_split(page: Page, live_url: str):
+    open_lab(page, live_url + "/lessons/db-scaling/?lang=en")
+    chart = page.locator('[data-lab-chart="shards"]')
+    chart.scroll_into_view_if_needed()
+    expect(chart).to_contain_text("One database, not split yet", timeout=SLOW)
+    page.locator('[data-group="sharding"]').get_by_role("button", name="One shard more").click()
+    expect(chart.locator(".bars .point")).to_have_count(2, timeout=SLOW)  # a bar per shard
+    expect(chart).not_to_contain_text("not split yet")

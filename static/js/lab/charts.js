@@ -6,6 +6,7 @@
 // The tiers that can be the bottleneck (the load balancer and session store rarely are).
 const TIER_ORDER = ["web", "cache", "db", "queue", "worker"];
 const UPDATE_MS = 1000;
+const HOT_SHARD = 1.3; // a shard 30 % above the mean load is drawn as the hot one
 let plotlyPromise = null;
 
 function loadPlotly(src) {
@@ -55,6 +56,17 @@ function palette() {
     warn: token("--warn", "#8a5a00"),
     font: token("--font-sans", "sans-serif"),
   };
+}
+
+// Lines of at most `width` pixels (by `measure`), joined with <br> for a plotly annotation.
+function wrapText(text, width, measure) {
+  const lines = [];
+  for (const word of text.split(" ")) {
+    const last = lines.at(-1);
+    if (last !== undefined && measure(`${last} ${word}`) <= width) lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word);
+  }
+  return lines.join("<br>");
 }
 
 export class Charts {
@@ -132,8 +144,13 @@ export class Charts {
     const textWidth = (text) => [...text].reduce((sum, ch) => sum + (/[\u3131-\uD79D]/.test(ch) ? 11 : 6.6), 0);
     const entry = Math.round((Math.max(20, ...names.map(textWidth)) + 8) * z); // the text; plotly adds the symbol
     const legend = !bar && name !== "queue" && name !== "lag" && name !== "hit";
+    // Load per shard before the database is split: say so instead of drawing empty axes.
+    const unsplit = bar && !(this.state?.history.at(-1)?.shards ?? []).length;
     return {
       margin: { l: 54 * z, r: 10, t: legend ? 30 * z : 8, b: 40 * z },
+      annotations: unsplit
+        ? [{ text: wrapText(f.word("chart_shards_none"), 230 * z, textWidth), showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { size: 13 * z, color: colours.muted } }]
+        : [],
       height: Math.round(200 * z),
       paper_bgcolor: "rgba(0,0,0,0)",
       plot_bgcolor: "rgba(0,0,0,0)",
@@ -141,6 +158,7 @@ export class Charts {
       showlegend: legend,
       legend: { orientation: "h", x: 0, y: 1, yanchor: "bottom", font: { size: 11 * z }, bgcolor: "rgba(0,0,0,0)", itemwidth: 30, entrywidth: entry, entrywidthmode: "pixels" },
       xaxis: {
+        visible: !unsplit,
         title: { text: bar ? "" : f.word("chart_time"), font: { size: 11 * z, color: colours.muted } },
         gridcolor: colours.border,
         zeroline: false,
@@ -148,6 +166,7 @@ export class Charts {
         fixedrange: true,
       },
       yaxis: {
+        visible: !unsplit,
         title: { text: titles[name], font: { size: 11 * z, color: colours.muted } },
         gridcolor: colours.border,
         zeroline: false,
@@ -202,11 +221,13 @@ export class Charts {
       case "shards": {
         const last = history[history.length - 1]?.shards ?? [];
         const max = Math.max(0, ...last.map((s) => s.rps));
+        const mean = last.reduce((sum, s) => sum + s.rps, 0) / (last.length || 1);
+        const hot = last.length > 1 && max > HOT_SHARD * mean; // red only for a real hot spot
         return [{
           type: "bar",
           x: last.map((s) => s.id),
           y: last.map((s) => s.rps),
-          marker: { color: last.map((s) => (s.rps === max && last.length > 1 ? colours.bad : colours.read)) },
+          marker: { color: last.map((s) => (hot && s.rps === max ? colours.bad : colours.read)) },
           text: last.map((s) => f.compact(s.rps)),
           textposition: "outside",
           cliponaxis: false,
