@@ -103,7 +103,7 @@ export class Diagram {
       const labels = el("g", { class: "lab-dc", "data-dc-label": id });
       const region = this.format.word(`region_${box.dc.region}`);
       const label = el("text", { x: box.x + 12, y: box.y + 17 * z.scale, class: "lab-dc__label" }, labels);
-      label.textContent = this.format.word("dc_label", { dc: id, region: `${region} (${box.dc.region})` });
+      label.textContent = this.format.word("dc_label", { dc: id, region }); // "dc-2 · Virginia (US East)"
       const status = el("text", { x: box.x + box.w - 12, y: box.y + 17 * z.scale, class: "lab-dc__status", "text-anchor": "end" }, labels);
       dcLabels.push(labels);
       this.dcStatus.set(id, { g, status });
