@@ -45,7 +45,7 @@ run: install system-run messages
 ifeq ($(SERVER),uvicorn)
 	$(BIN)/uvicorn --host $(HOST) --port $(PORT) --no-access-log --lifespan off config.asgi:application
 else
-	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	$(BIN)/python -m config.serve -b $(HOST) -p $(PORT) config.asgi:application
 endif
 
 lint: install-dev

@@ -3,11 +3,12 @@
 Run: .venv/bin/python -m tests.bench.bench_lab [--labs 500] [--seconds 30] [--moderate 100]
 
 It prepares N visitor sessions, each owning one lab (lesson presets in turn, `full` included),
-starts daphne exactly as `make run` does (or uvicorn with `--server uvicorn`, as docs/deploy.md
-deploys it) but pinned to core 0 (`taskset -c 0`) with a shared Redis (REDIS_URL, as on several
-machines: Redis channel layer, cached sessions), pins itself to core 1, and opens one WebSocket
-per lab with a small asyncio client (a raw WebSocket reader that only timestamps and counts
-messages; it parses nothing but the first bytes of each). Then:
+starts daphne exactly as `make run` does (on uvloop, `config/serve.py`; `--server daphne-asyncio`
+for plain daphne, `--server uvicorn` for uvicorn) but pinned to core 0 (`taskset -c 0`) with a
+shared Redis (REDIS_URL, as on several machines: Redis channel layer, cached sessions), pins
+itself to core 1, and opens one WebSocket per lab with a small asyncio client (a raw WebSocket
+reader that only timestamps and counts messages; it parses nothing but the first bytes of each).
+Then:
 
 1. frame intervals: every socket's gaps between consecutive frames over the measuring window
    (p50/p95/p99; target p95 <= 120 ms at 10 Hz), the server process's CPU (from /proc, as a
@@ -112,7 +113,7 @@ class Server:
         command = [
             sys.executable,
             "-m",
-            "daphne",
+            "daphne" if self.server == "daphne-asyncio" else "config.serve",  # make run's: on uvloop
             "-b",
             HOST,
             "-p",
@@ -378,7 +379,7 @@ async def run(
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "
         f"{platform.python_version()}, load average before start {os.getloadavg()[0]:.2f}",
         "labs": args.labs,
-        "server": args.server + (f" (--ws {args.ws})" if args.server == "uvicorn" else ""),
+        "server": args.server + SERVER_NOTES.get(args.server, "").format(ws=args.ws),
         "presets": presets,
     }
     try:
@@ -495,6 +496,9 @@ def report(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+SERVER_NOTES = {"uvicorn": " (--ws {ws})", "daphne": " (on uvloop, as make run)"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -508,7 +512,12 @@ def main() -> None:
     parser.add_argument(
         "--preset", default="lessons", help="lessons (the 11 lesson presets in turn), all (with full), or one"
     )
-    parser.add_argument("--server", choices=("daphne", "uvicorn"), default="daphne", help="the ASGI server")
+    parser.add_argument(
+        "--server",
+        choices=("daphne", "daphne-asyncio", "uvicorn"),
+        default="daphne",
+        help="the ASGI server: daphne on uvloop as make run starts it, plain daphne, or uvicorn",
+    )
     parser.add_argument("--ws", default="auto", help="uvicorn's WebSocket implementation (--ws)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--py-spy", default="", help="path to py-spy: profile the server in the window")

@@ -100,7 +100,7 @@ def _serve(name: str, command: list[str], env: dict[str, str]) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def live_url(live_server_env: dict[str, str]) -> Iterator[str]:
     """Base URL of a daphne server running the whole app (HTTP and WebSockets), as `make run`."""
-    yield from _serve("daphne", ["daphne"], live_server_env)
+    yield from _serve("daphne", ["config.serve"], live_server_env)  # daphne on uvloop, as make run
 
 
 @pytest.fixture(scope="session")
