@@ -6,6 +6,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # SERVER=uvicorn serves with uvicorn (docs/deploy.md: cheaper per live lab than daphne)
 SERVER ?= daphne
+ifeq ($(filter $(SERVER),daphne uvicorn),)
+$(error SERVER must be daphne or uvicorn, not '$(SERVER)')
+endif
 SYSTEM_PACKAGES_RUN := redis-server gettext
 SYSTEM_PACKAGES_TEST := redis-server gettext chromium fonts-noto-cjk
 PYTEST_ARGS ?=

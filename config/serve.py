@@ -13,13 +13,9 @@ from __future__ import annotations
 
 import asyncio
 
-try:
-    import uvloop
-except ImportError:  # not on this platform: daphne on the standard loop, as `daphne` runs
-    uvloop = None  # type: ignore[assignment]
+import uvloop
 
-if uvloop is not None:
-    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 from daphne.cli import CommandLineInterface  # noqa: E402 — after the policy: importing it makes the loop
 

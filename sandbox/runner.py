@@ -32,6 +32,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import os
 import secrets
 import socket
@@ -156,7 +157,7 @@ class LabRunner:
         self._last_keyframe_request = 0.0
         self._reading = False  # (follower) reading the frames stream
         self._last_touch = time.monotonic()
-        self.renewed_at = asyncio.get_running_loop().time()  # (owner) the keeper's last renewal
+        self.renewed_at = time.monotonic()  # (owner) the keeper's last renewal
         self.closed = False
 
     @property
@@ -822,29 +823,34 @@ class LabHost:
         renews the labs then due, oldest first and at most a slice's share each time, in one
         pipelined round trip: with hundreds of labs, one batch a second would stall every lab's
         tick for ~15 ms. Ends when no lab runs here (restarted by the next one)."""
-        loop = asyncio.get_running_loop()
         pause = HOUSEKEEPING_S / KEEPER_SLICES
         while True:
             await asyncio.sleep(pause)
-            owners = [r for r in self.runners.values() if r.role == "runner" and r.ticking and r.sim]
+            owners = [
+                (r, r.sim.tick)
+                for r in self.runners.values()
+                if r.role == "runner" and r.ticking and r.sim is not None
+            ]
             if not owners:
                 return
-            now = loop.time()
-            due = [r for r in owners if now - r.renewed_at >= HOUSEKEEPING_S - pause / 2]
+            now = time.monotonic()
+            due = sorted(
+                (owner for owner in owners if now - owner[0].renewed_at >= HOUSEKEEPING_S - pause / 2),
+                key=lambda owner: owner[0].renewed_at,
+            )
+            due = due[: math.ceil(len(owners) / (KEEPER_SLICES - 2))]  # a burst of new labs spreads out
             if not due:
                 continue
-            due.sort(key=lambda r: r.renewed_at)
-            due = due[: -(-len(owners) // (KEEPER_SLICES - 2))]  # a burst of new labs spreads out
-            ticks = [(r.lab_id, r.sim.tick) for r in due if r.sim is not None]
+            ticks = [(runner.lab_id, tick) for runner, tick in due]
             try:
                 results = await _redis(self.store.renew_many(self.token, ticks))
             except RedisError:
                 log.warning("lab leases: renewal failed", exc_info=True)
                 continue
-            now_mono = time.monotonic()
-            for runner, langs in zip(due, results, strict=True):
+            now = time.monotonic()
+            for (runner, _tick), langs in zip(due, results, strict=True):
                 runner.renewed_at = now
-                runner.housekeep(langs, now_mono)
+                runner.housekeep(langs, now)
 
     def forget(self, runner: LabRunner) -> None:
         if self.runners.get(runner.lab_id) is runner:

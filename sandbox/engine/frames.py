@@ -468,7 +468,7 @@ def _metric_inputs(sim: Simulation, latency: dict[str, Any]) -> list[float]:
         sim.orders_rps,
         sim.orders_total,
         sim.cost_per_hour(),
-        1.0 - sim.errors_total / sim.requests_total if sim.requests_total > 0 else 1.0,
+        sim.availability_total(),
     ]
 
 

@@ -1164,9 +1164,7 @@ class Simulation:
             "error_rps": round_rate(self.error_rps),
             "error_rate": round(min(1.0, error_rate), 6),
             "availability": round(1.0 - min(1.0, error_rate), 6),
-            "availability_total": round(1.0 - self.errors_total / self.requests_total, 6)
-            if self.requests_total > 0
-            else 1.0,
+            "availability_total": round(self.availability_total(), 6),
             "mean_ms": summary["mean_ms"],
             "p50_ms": summary["p50_ms"],
             "p95_ms": summary["p95_ms"],
@@ -1205,6 +1203,10 @@ class Simulation:
         """Share of this tick's offered requests that failed."""
         offered = self.offered_rps
         return self.error_rps / offered if offered > 0.0 else 0.0
+
+    def availability_total(self) -> float:
+        """Share of every request since the start that succeeded (1 before any)."""
+        return 1.0 - self.errors_total / self.requests_total if self.requests_total > 0.0 else 1.0
 
     def sessions_now(self) -> float:
         """Logged-in sessions: on the web servers (stateful tier) or in the session stores."""

@@ -45,6 +45,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
+SERVER_NOTES = {"uvicorn": " (--ws {ws})", "daphne": " (on uvloop, as make run)"}  # in the report
 FRAME_PREFIX = b'{"type":"frame","frame":{"type":"'
 DELTA_PREFIX = FRAME_PREFIX + b'delta"'
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -494,9 +495,6 @@ def report(result: dict[str, Any]) -> str:
         row = (sizes["median_delta_bytes"], sizes["p95_delta_bytes"], sizes["keyframe_bytes"])
         lines.append(f"| {preset} | {row[0]} | {row[1]} | {row[2]} |")
     return "\n".join(lines)
-
-
-SERVER_NOTES = {"uvicorn": " (--ws {ws})", "daphne": " (on uvloop, as make run)"}
 
 
 def main() -> None:

@@ -69,14 +69,14 @@ def live_server_env() -> Iterator[dict[str, str]]:
     shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _serve(name: str, command: list[str], env: dict[str, str]) -> Iterator[str]:
-    """Run an ASGI server (`command` plus its host and port options) until the session ends."""
+def _serve(name: str, command: list[str], env: dict[str, str], *, bind: str) -> Iterator[str]:
+    """Run an ASGI server (`python -m` `command`, its `bind` option for the host, and `--port`,
+    which both servers take) until the session ends."""
     port = _free_port()
     log_path = Path(env["DATABASE_URL"].removeprefix("sqlite:///")).parent / f"{name}.log"
     log = log_path.open("wb")  # noqa: SIM115 — stays open for the server's lifetime
     process = subprocess.Popen(
-        [sys.executable, "-m", *command, "--host" if name == "uvicorn" else "-b", "127.0.0.1"]
-        + ["--port" if name == "uvicorn" else "-p", str(port), "config.asgi:application"],
+        [sys.executable, "-m", *command, bind, "127.0.0.1", "--port", str(port), "config.asgi:application"],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -100,13 +100,14 @@ def _serve(name: str, command: list[str], env: dict[str, str]) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def live_url(live_server_env: dict[str, str]) -> Iterator[str]:
     """Base URL of a daphne server running the whole app (HTTP and WebSockets), as `make run`."""
-    yield from _serve("daphne", ["config.serve"], live_server_env)  # daphne on uvloop, as make run
+    yield from _serve("daphne", ["config.serve"], live_server_env, bind="-b")  # on uvloop, as make run
 
 
 @pytest.fixture(scope="session")
 def uvicorn_url(live_server_env: dict[str, str]) -> Iterator[str]:
     """The same app on uvicorn, the server docs/deploy.md recommends for many live labs."""
-    yield from _serve("uvicorn", ["uvicorn", "--no-access-log", "--lifespan", "off"], live_server_env)
+    command = ["uvicorn", "--no-access-log", "--lifespan", "off"]
+    yield from _serve("uvicorn", command, live_server_env, bind="--host")
 
 
 @pytest.fixture(scope="session")

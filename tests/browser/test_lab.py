@@ -103,7 +103,7 @@ def test_failing_the_master_promotes_a_replica(page: Page, live_url: str, consol
     expect(entry).to_contain_text(f"{promoted} promoted after")
     expect(entry).to_contain_text("writes lost")
     expect(page.locator('.lab-log__item[data-key="master_failed"]')).to_contain_text("master db-1 failed")
-    availability = counter(page, "availability")  # since the start: the outage stays counted
+    availability = counter(page, "availability_total")  # since the start: the outage stays counted
     expect(availability).to_have_class(re.compile("is-bad"))
     assert float(availability.get_attribute("data-value") or 1) < 0.99
     expect(page.locator("[data-lab-latest]")).to_be_visible()  # the newest event, under the diagram

@@ -45,16 +45,14 @@ export class Counters {
       const value = metrics[item.name];
       if (value == null) continue;
       let text;
-      // availability: of every request since the lab started (the loss counters are totals too)
-      const shown = item.name === "availability" ? metrics.availability_total ?? value : value;
-      if (item.name === "availability") text = f.pctPrecise(shown).replace("%", "");
+      if (item.name === "availability_total") text = f.pctPrecise(value).replace("%", "");
       else if (item.name === "p95_ms") text = value >= 10 ? f.whole(value) : f.number(value);
       else if (item.name === "cost_per_hour") text = f.money(value);
       else text = f.whole(value);
       if (item.out.textContent !== text) item.out.textContent = text;
-      item.el.dataset.value = String(shown);
+      item.el.dataset.value = String(value);
       const loss = item.el.classList.contains("lab-counter--loss");
-      item.el.classList.toggle("is-bad", loss ? value > 0 : item.name === "availability" && shown < 0.99);
+      item.el.classList.toggle("is-bad", loss ? value > 0 : item.name === "availability_total" && value < 0.99);
       const now = performance.now();
       if (item.last !== null && loss && value > item.last && !this.reducedMotion() && now - (item.flashedAt ?? -1e9) > 4000) {
         item.flashedAt = now;
